@@ -1,0 +1,15 @@
+# Optional CUDA backend: built only when a CUDA compiler works (KPT_CUDA=AUTO) or when asked
+# for (KPT_CUDA=ON, which fails loudly without one).
+if(KPT_CUDA STREQUAL "OFF" OR NOT EXISTS ${PROJECT_SOURCE_DIR}/backends/cuda/CMakeLists.txt)
+  return()
+endif()
+include(CheckLanguage)
+check_language(CUDA)
+if(CMAKE_CUDA_COMPILER)
+  enable_language(CUDA)
+  add_subdirectory(backends/cuda)
+elseif(KPT_CUDA STREQUAL "ON")
+  message(FATAL_ERROR "KPT_CUDA=ON but no working CUDA compiler was found: install nvcc or use -DKPT_CUDA=AUTO")
+else()
+  message(STATUS "kpt: CUDA backend skipped (no CUDA compiler found)")
+endif()
