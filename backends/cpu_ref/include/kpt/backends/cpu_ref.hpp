@@ -1,3 +1,18 @@
 #pragma once
 // Everything needed to compute with kpt::tensor<T, kpt::cpu_ref>: the reference kernels.
 #include "kpt/backends/cpu_ref/elementwise.hpp"
+#include "kpt/backends/cpu_ref/pointwise.hpp"
+#include "kpt/backends/cpu_ref/reduce.hpp"
+#include "kpt/backends/cpu_ref/softmax.hpp"
+#include "kpt/backends/cpu_ref/distance.hpp"
+#include "kpt/backends/cpu_ref/conv.hpp"
+#include "kpt/backends/cpu_ref/matmul.hpp"
+#include "kpt/backends/cpu_ref/pool.hpp"
+#include "kpt/backends/cpu_ref/norm.hpp"
+#include "kpt/backends/cpu_ref/dropout.hpp"
+#include "kpt/backends/cpu_ref/shuffle.hpp"
+#include "kpt/backends/cpu_ref/shape.hpp"
+#include "kpt/backends/cpu_ref/index.hpp"
+#include "kpt/backends/cpu_ref/select.hpp"
+#include "kpt/backends/cpu_ref/loss.hpp"
+#include "kpt/backends/cpu_ref/grid_sample.hpp"

@@ -1,0 +1,3 @@
+#pragma once
+// (placeholder: conv kernels not written yet)
+#include "kpt/core/backend.hpp"

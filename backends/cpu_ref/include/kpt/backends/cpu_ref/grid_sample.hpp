@@ -1,0 +1,3 @@
+#pragma once
+// (placeholder: grid_sample kernels not written yet)
+#include "kpt/core/backend.hpp"

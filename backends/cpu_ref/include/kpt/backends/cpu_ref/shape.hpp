@@ -1,0 +1,3 @@
+#pragma once
+// (placeholder: shape kernels not written yet)
+#include "kpt/core/backend.hpp"
