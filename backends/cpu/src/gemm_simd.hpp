@@ -1,0 +1,472 @@
+#pragma once
+// The register-blocked GEMM every conv and matmul kernel of kpt::cpu runs on, templated on the
+// xsimd arch (definitions only in the per-arch translation units, KPT_CPU_ARCH set).
+//
+// C (M x N, row-major) = A (M x K) * B (K x N), Goto-style:
+//  - A is packed once per call into panels of MR rows ([panel][K][MR]); for conv it is the weights.
+//  - B is packed per task, KC rows x NR columns at a time ([micro-column][KC][NR]) by a caller-given
+//    packer, so a conv never materialises its im2col matrix: the packer gathers from the image.
+//  - The micro-kernel keeps an MR x NR tile of C in registers (8 x 48 floats = 24 zmm with
+//    AVX-512): per k it loads NR/lanes vectors of B and broadcasts MR values of A.
+//  - Tasks (oneTBB) are tiles of C (batch x row blocks x column blocks), plus a split of K with
+//    private partial sums when the output is too small to keep every thread busy.
+// This header has no kernels of its own to instantiate; conv_simd.hpp and matmul_simd.hpp use it.
+#include "kpt/core/shape.hpp"
+
+#ifdef KPT_CPU_ARCH
+#include <tbb/task_arena.h>
+#include <xsimd/xsimd.hpp>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <type_traits>
+#include <vector>
+
+#include "kpt/backends/cpu/threads.hpp"
+#include "kpt/core/backend.hpp"
+#include "parallel.hpp"
+
+namespace kpt::cpu_detail {
+
+template <class Arch, class T>
+struct gemm_blocking {
+  using V = xsimd::batch<T, Arch>;
+  static constexpr int lanes = int(V::size);
+  // AVX-512 has 32 vector registers: 8 x 3 accumulators + 3 B vectors + 1 broadcast. Narrower
+  // sets have 16: 4 x 3 + 3 + 1.
+  static constexpr bool wide = std::is_base_of_v<xsimd::avx512f, Arch>;
+  static constexpr int MR = wide ? 8 : 4;
+  static constexpr int NV = 3;
+  static constexpr int NR = NV * lanes;
+  // An A micro-panel (KC x MR) stays in L1 while the B micro-panels (KC x NR) stream from L2.
+#ifndef KPT_GEMM_KC
+#define KPT_GEMM_KC 384
+#endif
+  static constexpr index_t KC = KPT_GEMM_KC;
+  // Columns of B packed at once per task (the KC x NC panel stays in L2).
+#ifndef KPT_GEMM_NCP
+#define KPT_GEMM_NCP 10
+#endif
+  static constexpr index_t NC = NR * KPT_GEMM_NCP;
+  // Rows of C per task block: the A block (MC x KC) stays in L2.
+  static constexpr index_t MC = 256;
+};
+
+// Work below this many multiply-adds per task is not worth a thread hand-off.
+inline constexpr double gemm_task_macs = double(1 << 20);
+
+template <class T>
+std::shared_ptr<T[]> gemm_buffer(index_t n) {
+  return kernels::host_memory::allocate<T>(std::size_t(std::max<index_t>(n, 1)));
+}
+
+// A per-thread packing buffer, kept between calls so that packing does not page-fault on fresh
+// memory every call. Slot tells apart buffers that are alive at the same time. A buffer that is
+// busy (a thread waiting in a parallel loop may run a task of another kernel) or too big to keep
+// gives way to a fresh allocation.
+template <class T, int Slot>
+class scratch {
+  struct cache {
+    std::shared_ptr<T[]> buf;
+    index_t cap = 0;
+    bool busy = false;
+  };
+  static cache& local() {
+    thread_local cache c;
+    return c;
+  }
+  static constexpr index_t max_kept = index_t(1) << 22;  // elements (16 MiB of float)
+
+ public:
+  explicit scratch(index_t n) {
+    cache& c = local();
+    if (!c.busy && n <= max_kept) {
+      if (n > c.cap) {
+        c.buf = gemm_buffer<T>(n);
+        c.cap = n;
+      }
+      c.busy = true;
+      held_ = &c;
+      ptr_ = c.buf.get();
+    } else {
+      own_ = gemm_buffer<T>(n);
+      ptr_ = own_.get();
+    }
+  }
+  ~scratch() {
+    if (held_) held_->busy = false;
+  }
+  scratch(const scratch&) = delete;
+  scratch& operator=(const scratch&) = delete;
+  T* get() const { return ptr_; }
+
+ private:
+  std::shared_ptr<T[]> own_;
+  cache* held_ = nullptr;
+  T* ptr_ = nullptr;
+};
+enum scratch_slot { slot_a = 0, slot_b = 1, slot_partial = 2, slot_pack = 3 };
+
+// Size of A packed in MR-row panels.
+template <class Arch, class T>
+index_t packed_a_size(index_t M, index_t K) {
+  constexpr int MR = gemm_blocking<Arch, T>::MR;
+  return (M + MR - 1) / MR * MR * K;
+}
+
+// Packs A(i, k) = src[i*rs + k*cs] (i < M, k < K) into panels of MR rows, zero-padding the last:
+// dst[p][Ktot][MR] starting at column kstart (so several sources can fill one long K).
+template <class Arch, class T>
+void pack_a(index_t M, index_t K, const T* src, index_t rs, index_t cs, T* dst, index_t Ktot, index_t kstart) {
+  constexpr int MR = gemm_blocking<Arch, T>::MR;
+  const index_t panels = (M + MR - 1) / MR;
+  const index_t grain = std::max<index_t>(1, elementwise_grain / std::max<index_t>(K * MR, 1));
+  parallel_for(0, panels, grain, [&](index_t lo, index_t hi) {
+    for (index_t p = lo; p < hi; ++p) {
+      T* d = dst + (p * Ktot + kstart) * MR;
+      const index_t r0 = p * MR, mr = std::min<index_t>(MR, M - r0);
+      if (cs == 1) {
+        // Rows are contiguous: read row pieces, write them with stride MR, a block of k at a
+        // time so the destination stays in L1.
+        for (index_t kb = 0; kb < K; kb += 256) {
+          const index_t ke = std::min(K, kb + 256);
+          for (index_t r = 0; r < mr; ++r) {
+            const T* s = src + (r0 + r) * rs;
+            for (index_t k = kb; k < ke; ++k) d[k * MR + r] = s[k];
+          }
+        }
+      } else {
+        for (index_t k = 0; k < K; ++k)
+          for (index_t r = 0; r < mr; ++r) d[k * MR + r] = src[(r0 + r) * rs + k * cs];
+      }
+      for (index_t r = mr; r < MR; ++r)
+        for (index_t k = 0; k < K; ++k) d[k * MR + r] = T(0);
+    }
+  });
+}
+
+// Same layout from any element function f(i, k) (used for the reordered weights of conv backward).
+template <class Arch, class T, class F>
+void pack_a_fn(index_t M, index_t K, T* dst, F&& f) {
+  constexpr int MR = gemm_blocking<Arch, T>::MR;
+  const index_t panels = (M + MR - 1) / MR;
+  const index_t grain = std::max<index_t>(1, elementwise_grain / std::max<index_t>(K * MR, 1));
+  parallel_for(0, panels, grain, [&](index_t lo, index_t hi) {
+    for (index_t p = lo; p < hi; ++p) {
+      T* d = dst + p * K * MR;
+      for (index_t k = 0; k < K; ++k)
+        for (index_t r = 0; r < MR; ++r) d[k * MR + r] = p * MR + r < M ? f(p * MR + r, k) : T(0);
+    }
+  });
+}
+
+// Bits a..b-1 of an L-lane mask (clamped to [0, L)).
+template <int L>
+inline unsigned lane_range(index_t a, index_t b) {
+  a = std::clamp<index_t>(a, 0, L);
+  b = std::clamp<index_t>(b, 0, L);
+  return b > a ? ((1u << (b - a)) - 1u) << a : 0u;
+}
+
+// dst[t] = src[t] for t in [lo, hi), 0 for the other t < len; src is read only in [lo, hi).
+// Short rows of an image into a packed panel: masked AVX-512 loads and stores, no calls.
+template <class Arch, class T>
+inline void copy_window(T* dst, const T* src, index_t len, index_t lo, index_t hi) {
+  if constexpr (std::is_base_of_v<xsimd::avx512f, Arch> && std::is_same_v<T, float>) {
+    for (index_t t = 0; t < len; t += 16) {
+      const __m512 v = _mm512_maskz_loadu_ps(__mmask16(lane_range<16>(lo - t, hi - t)), src + t);
+      _mm512_mask_storeu_ps(dst + t, __mmask16(lane_range<16>(0, len - t)), v);
+    }
+  } else if constexpr (std::is_base_of_v<xsimd::avx512f, Arch> && std::is_same_v<T, double>) {
+    for (index_t t = 0; t < len; t += 8) {
+      const __m512d v = _mm512_maskz_loadu_pd(__mmask8(lane_range<8>(lo - t, hi - t)), src + t);
+      _mm512_mask_storeu_pd(dst + t, __mmask8(lane_range<8>(0, len - t)), v);
+    }
+  } else {
+    lo = std::clamp<index_t>(lo, 0, len);
+    hi = std::clamp<index_t>(hi, lo, len);
+    std::fill(dst, dst + lo, T(0));
+    std::copy(src + lo, src + hi, dst + lo);
+    std::fill(dst + hi, dst + len, T(0));
+  }
+}
+
+// How a tile starts: from zero, from the row bias, or adding to what C holds. Adding happens
+// after the kc-long sum is formed in registers from zero, so a long K is summed in blocks of KC
+// (rounding error grows with KC + K/KC, not K).
+// Whether masked vector loads and stores (AVX-512) are available for T.
+template <class Arch, class T>
+inline constexpr bool has_masked_simd =
+    std::is_base_of_v<xsimd::avx512f, Arch> && (std::is_same_v<T, float> || std::is_same_v<T, double>);
+
+// One masked row move: dst[t] = (ld >> t) & 1 ? src[t] : 0 for the lanes set in st. Lanes off in
+// ld are never read (they may lie outside the source buffer).
+template <class T>
+inline void masked_move(T* dst, const T* src, unsigned ld, unsigned st) {
+  if constexpr (std::is_same_v<T, float>)
+    _mm512_mask_storeu_ps(dst, __mmask16(st), _mm512_maskz_loadu_ps(__mmask16(ld), src));
+  else
+    _mm512_mask_storeu_pd(dst, __mmask8(st), _mm512_maskz_loadu_pd(__mmask8(ld), src));
+}
+
+// In-register transpose of a 16 x 16 float block (AVX-512): r[i][j] becomes r[j][i].
+inline void transpose16(__m512 r[16]) {
+  __m512 t[16];
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  // u[4i + c], 128-bit lane L = rows 4i..4i+3 of column 4L + c.
+  for (int i = 0; i < 4; ++i) {
+    r[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  // A 4 x 4 transpose of 128-bit lanes among u[c], u[4+c], u[8+c], u[12+c].
+  for (int c = 0; c < 4; ++c) {
+    const __m512 p = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x88), q = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xdd);
+    const __m512 u = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x88), v = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xdd);
+    t[c] = _mm512_shuffle_f32x4(p, u, 0x88);
+    t[8 + c] = _mm512_shuffle_f32x4(p, u, 0xdd);
+    t[4 + c] = _mm512_shuffle_f32x4(q, v, 0x88);
+    t[12 + c] = _mm512_shuffle_f32x4(q, v, 0xdd);
+  }
+  for (int i = 0; i < 16; ++i) r[i] = t[i];
+}
+
+enum class tile_init { zero, load, bias };
+
+// C tile (MR x NR at c, row stride ldc) (+)= A panel (kc x MR) * B micro-panel (kc x NR).
+template <class Arch, class T>
+inline void micro_kernel(index_t kc, const T* __restrict a, const T* __restrict b, T* c, index_t ldc, tile_init init,
+                         const T* bias) {
+  using BL = gemm_blocking<Arch, T>;
+  using V = typename BL::V;
+  constexpr int MR = BL::MR, NV = BL::NV, L = BL::lanes, NR = BL::NR;
+  V acc[MR][NV];
+  if (init == tile_init::bias) {
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[r][v] = V(bias[r]);
+  } else {
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[r][v] = V(T(0));
+  }
+  for (index_t k = 0; k < kc; ++k) {
+    V bv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) bv[v] = V::load_aligned(b + v * L);
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r) {
+      const V av(a[r]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[r][v] = xsimd::fma(av, bv[v], acc[r][v]);
+    }
+    a += MR;
+    b += NR;
+  }
+  if (init == tile_init::load) {
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[r][v] += V::load_unaligned(c + r * ldc + v * L);
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) acc[r][v].store_unaligned(c + r * ldc + v * L);
+}
+
+// A tile of mr <= MR rows and nr <= NR columns: edge tiles go through a full-size scratch tile.
+template <class Arch, class T>
+inline void gemm_tile(index_t kc, const T* a, const T* b, T* c, index_t ldc, index_t mr, index_t nr, tile_init init,
+                      const T* bias) {
+  using BL = gemm_blocking<Arch, T>;
+  constexpr int MR = BL::MR, NR = BL::NR;
+  if (mr == MR && nr == NR) {
+    micro_kernel<Arch, T>(kc, a, b, c, ldc, init, bias);
+    return;
+  }
+  alignas(64) T tmp[MR * NR] = {};
+  T bias_tmp[MR] = {};
+  if (init == tile_init::load)
+    for (index_t r = 0; r < mr; ++r) std::copy_n(c + r * ldc, nr, tmp + r * NR);
+  if (init == tile_init::bias) std::copy_n(bias, mr, bias_tmp);
+  micro_kernel<Arch, T>(kc, a, b, tmp, NR, init, bias_tmp);
+  for (index_t r = 0; r < mr; ++r) std::copy_n(tmp + r * NR, nr, c + r * ldc);
+}
+
+// One GEMM call. apack: A packed by pack_a (apack_batch elements apart per batch, 0 = shared).
+// C_b at c + b*c_batch, row stride ldc; c_batch == 0 with batch > 1 sums every batch into C.
+// bias (per row of C, nullable) is added unless accumulate.
+template <class T>
+struct gemm_job {
+  index_t batch = 1, M = 0, N = 0, K = 0;
+  const T* apack = nullptr;
+  index_t apack_batch = 0;
+  T* c = nullptr;
+  index_t ldc = 0, c_batch = 0;
+  const T* bias = nullptr;
+  bool accumulate = false;
+};
+
+// Runs a job. packb(b, k0, kc, j0, nc, dst) must write B_b rows [k0, k0+kc) x columns
+// [j0, j0+nc) as ceil(nc / NR) micro-panels of kc x NR (dst 64-byte aligned), zero-padding
+// the columns past nc.
+template <class Arch, class T, class PackB>
+void gemm_run(const gemm_job<T>& job, const PackB& packb) {
+  using BL = gemm_blocking<Arch, T>;
+  constexpr index_t MR = BL::MR, NR = BL::NR, KC = BL::KC, NC = BL::NC, MC = BL::MC;
+  const index_t M = job.M, N = job.N, K = job.K;
+  if (M == 0 || N == 0 || job.batch == 0) return;
+  const bool summed = job.c_batch == 0 && job.batch > 1;  // every batch adds into one C
+
+  if (K == 0) {  // an empty sum: C = bias or 0 (or unchanged)
+    if (job.accumulate) return;
+    for (index_t b = 0; b < (summed ? 1 : job.batch); ++b)
+      for (index_t i = 0; i < M; ++i)
+        std::fill_n(job.c + b * job.c_batch + i * job.ldc, N, job.bias ? job.bias[i] : T(0));
+    return;
+  }
+
+  const index_t mpanels = (M + MR - 1) / MR, npanels = (N + NR - 1) / NR;
+  const int threads = std::max(1, std::min(kpt::num_threads(), tbb::this_task_arena::max_concurrency()));
+  const double macs = double(job.batch) * double(M) * double(N) * double(K);
+  const index_t max_tasks =
+      threads == 1 ? 1 : std::clamp<index_t>(index_t(macs / gemm_task_macs), 1, index_t(4) * threads);
+
+  // Row blocks keep the A block in L2; column blocks and the K split make enough tasks.
+  const index_t mchunks = (mpanels * MR + MC - 1) / MC;
+  const index_t images = summed ? 1 : job.batch;  // batches run as separate tasks
+  const index_t nchunks = std::clamp<index_t>((max_tasks + images * mchunks - 1) / (images * mchunks), 1, npanels);
+  index_t ksplit = 1;
+  if (images * mchunks * nchunks < max_tasks)
+    ksplit = std::clamp<index_t>((max_tasks + images * mchunks * nchunks - 1) / (images * mchunks * nchunks), 1,
+                                 std::max<index_t>(1, K / (4 * KC)));
+  // Partial sums of the K split (split s > 0 writes its own M x N buffer).
+  scratch<T, slot_partial> partial(ksplit > 1 ? (ksplit - 1) * images * M * N : 0);
+
+  auto run_task = [&](index_t b, index_t mi, index_t ni, index_t ks, index_t bsum) {
+    const index_t pm0 = mi * mpanels / mchunks, pm1 = (mi + 1) * mpanels / mchunks;
+    const index_t pn0 = ni * npanels / nchunks, pn1 = (ni + 1) * npanels / nchunks;
+    const index_t k0 = ks * K / ksplit, k1 = (ks + 1) * K / ksplit;
+    if (pm0 == pm1 || pn0 == pn1 || k0 == k1) return;
+    T* c;
+    index_t ldc;
+    tile_init first;
+    const T* bias = nullptr;
+    if (ks == 0) {
+      c = job.c + b * job.c_batch;
+      ldc = job.ldc;
+      const bool acc = job.accumulate || bsum > 0;
+      first = acc ? tile_init::load : job.bias ? tile_init::bias : tile_init::zero;
+      if (first == tile_init::bias) bias = job.bias;
+    } else {
+      c = partial.get() + ((ks - 1) * images + b) * M * N;
+      ldc = N;
+      first = tile_init::zero;
+    }
+    const T* apack = job.apack + (summed ? bsum : b) * job.apack_batch;
+    const index_t bsrc = summed ? bsum : b;
+    const index_t ncp = std::min<index_t>(NC / NR, pn1 - pn0);
+    scratch<T, slot_b> bbuf(std::min(KC, k1 - k0) * ncp * NR);
+    for (index_t jc = pn0; jc < pn1; jc += ncp) {
+      const index_t jce = std::min(pn1, jc + ncp);
+      const index_t j0 = jc * NR, nc = std::min(N, jce * NR) - j0;
+      for (index_t kk = k0; kk < k1; kk += KC) {
+        const index_t kc = std::min(KC, k1 - kk);
+        packb(bsrc, kk, kc, j0, nc, bbuf.get());
+        const tile_init init = kk == k0 ? first : tile_init::load;
+        for (index_t p = pm0; p < pm1; ++p) {
+          const index_t mr = std::min(MR, M - p * MR);
+          const T* ap = apack + (p * K + kk) * MR;
+          for (index_t q = jc; q < jce; ++q)
+            gemm_tile<Arch, T>(kc, ap, bbuf.get() + (q - jc) * kc * NR, c + p * MR * ldc + q * NR, ldc, mr,
+                               std::min(NR, N - q * NR), init, bias ? bias + p * MR : nullptr);
+        }
+      }
+    }
+  };
+
+  const index_t tasks = images * mchunks * nchunks * ksplit;
+  for (index_t bsum = 0; bsum < (summed ? job.batch : 1); ++bsum) {
+    parallel_for(0, tasks, 1, [&](index_t lo, index_t hi) {
+      for (index_t t = lo; t < hi; ++t) {
+        index_t r = t;
+        const index_t ks = r % ksplit;
+        r /= ksplit;
+        const index_t ni = r % nchunks;
+        r /= nchunks;
+        const index_t mi = r % mchunks;
+        run_task(r / mchunks, mi, ni, ks, bsum);
+      }
+    });
+    if (ksplit > 1) {
+      // C += the partial sums of splits 1..ksplit-1, row by row.
+      parallel_for(0, images * M, std::max<index_t>(1, elementwise_grain / (N * ksplit)), [&](index_t lo, index_t hi) {
+        using V = typename BL::V;
+        constexpr index_t L = BL::lanes;
+        for (index_t row = lo; row < hi; ++row) {
+          const index_t b = row / M, i = row % M;
+          T* cr = job.c + b * job.c_batch + i * job.ldc;
+          for (index_t s = 1; s < ksplit; ++s) {
+            const T* pr = partial.get() + ((s - 1) * images + b) * M * N + i * N;
+            index_t j = 0;
+            for (; j + L <= N; j += L) (V::load_unaligned(cr + j) + V::load_unaligned(pr + j)).store_unaligned(cr + j);
+            for (; j < N; ++j) cr[j] += pr[j];
+          }
+        }
+      });
+    }
+  }
+}
+
+// B(k, j) = src[b*batch_stride + k*rs + j*cs]: a plain (possibly transposed) matrix.
+template <class Arch, class T>
+struct pack_b_strided {
+  const T* src;
+  index_t batch_stride, rs, cs;
+
+  void operator()(index_t b, index_t k0, index_t kc, index_t j0, index_t nc, T* dst) const {
+    using BL = gemm_blocking<Arch, T>;
+    using V = typename BL::V;
+    constexpr index_t NR = BL::NR, L = BL::lanes;
+    const T* base = src + b * batch_stride + k0 * rs;
+    if (cs == 1) {
+      // Row-major B: walk each row across all micro-panels (long contiguous reads).
+      const index_t full = nc / NR;
+      for (index_t k = 0; k < kc; ++k) {
+        const T* s = base + k * rs + j0;
+        for (index_t q = 0; q < full; ++q) {
+          T* d = dst + (q * kc + k) * NR;
+#pragma GCC unroll 4
+          for (index_t v = 0; v < NR; v += L) V::load_unaligned(s + q * NR + v).store_aligned(d + v);
+        }
+        if (full * NR < nc) {
+          T* d = dst + (full * kc + k) * NR;
+          const index_t w = nc - full * NR;
+          std::copy_n(s + full * NR, w, d);
+          std::fill(d + w, d + NR, T(0));
+        }
+      }
+      return;
+    }
+    for (index_t q = 0; q * NR < nc; ++q) {
+      T* d = dst + q * kc * NR;
+      const index_t jq = j0 + q * NR, w = std::min(NR, nc - q * NR);
+      for (index_t jj = 0; jj < w; ++jj) {
+        const T* s = base + (jq + jj) * cs;
+        for (index_t k = 0; k < kc; ++k) d[k * NR + jj] = s[k * rs];
+      }
+      for (index_t k = 0; k < kc; ++k) std::fill(d + k * NR + w, d + (k + 1) * NR, T(0));
+    }
+  }
+};
+
+}  // namespace kpt::cpu_detail
+#endif

@@ -1,0 +1,103 @@
+#pragma once
+// Every image under a folder (recursively), cropped and resized to the training size.
+//
+//   image_folder_dataset ds("coco/train2014", {.size = {240, 320}, .mode = color::gray});
+//   image_sample s = ds.get(7);   // ds.file(7 % ds.size()) cropped at random (seeded) and resized
+//
+// Files are listed once, sorted by path, so index -> file is stable. Sample i (i may exceed
+// size(): index i uses file i % size(), with a different random crop) takes a random crop whose
+// side is a fraction U(crop_scale) of the largest crop with the target aspect ratio (or of the
+// whole image when preserve_aspect is false), at a random position, and resizes it to `size`.
+// Defaults: the largest aspect-preserving crop at a random place (RP's COCO resize keeps the
+// aspect and centre-crops); {.crop_scale = {1, 1}, .preserve_aspect = false} resizes the whole
+// image as KP2D does.
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "kpt/core/error.hpp"
+#include "kpt/data/dataset.hpp"
+#include "kpt/data/image.hpp"
+#include "kpt/data/sample_rng.hpp"
+#include "kpt/geometry/resize.hpp"
+
+namespace kpt::data {
+
+struct image_folder_options {
+  geometry::image_size size{240, 320};
+  color mode = color::gray;
+  std::array<double, 2> crop_scale = {1.0, 1.0};  // side fraction of the crop, U(lo, hi)
+  bool preserve_aspect = true;
+  geometry::resize_mode interpolation = geometry::resize_mode::area;  // cv2 INTER_AREA / PIL antialias
+  std::vector<std::string> extensions = {".png", ".jpg", ".jpeg", ".ppm", ".pgm"};  // case-insensitive
+  std::uint64_t seed = 0;
+};
+
+class image_folder_dataset {
+ public:
+  image_folder_dataset(std::filesystem::path root, image_folder_options o = {}) : root_(std::move(root)), o_(std::move(o)) {
+    namespace fs = std::filesystem;
+    require<value_error>(o_.size.height > 0 && o_.size.width > 0, "image_folder_dataset: size ", o_.size.height, "x",
+                         o_.size.width, " must be positive");
+    require<value_error>(o_.crop_scale[0] > 0 && o_.crop_scale[0] <= o_.crop_scale[1] && o_.crop_scale[1] <= 1,
+                         "image_folder_dataset: crop_scale [", o_.crop_scale[0], ", ", o_.crop_scale[1],
+                         "] must satisfy 0 < lo <= hi <= 1");
+    std::error_code ec;
+    if (!fs::is_directory(root_, ec))
+      throw io_error("image_folder_dataset: '" + root_.string() + "' is not a folder (" +
+                     (fs::exists(root_, ec) ? "it is a file" : "it does not exist") + ")");
+    for (auto it = fs::recursive_directory_iterator(root_, fs::directory_options::follow_directory_symlink, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (!it->is_regular_file(ec)) continue;
+      std::string ext = it->path().extension().string();
+      std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char ch) { return char(std::tolower(ch)); });
+      if (std::find(o_.extensions.begin(), o_.extensions.end(), ext) != o_.extensions.end()) files_.push_back(it->path());
+    }
+    if (ec) throw io_error("image_folder_dataset: listing '" + root_.string() + "' failed (" + ec.message() + ")");
+    std::sort(files_.begin(), files_.end());
+    require<io_error>(!files_.empty(), "image_folder_dataset: no images (", o_.extensions.size(),
+                      " extensions: .png, .jpg, ...) under '", root_.string(), "'");
+  }
+
+  index_t size() const { return index_t(files_.size()); }
+  const std::filesystem::path& file(index_t i) const { return files_[std::size_t(i)]; }
+  const std::filesystem::path& root() const { return root_; }
+
+  image_sample get(index_t i) const {
+    require<value_error>(i >= 0, "image_folder_dataset::get: index ", i, " must be >= 0");
+    const auto& path = files_[std::size_t(i % size())];
+    auto img = load_image<float>(path, o_.mode);
+    rng g = sample_rng(o_.seed, i);
+    const index_t h = img.size(1), w = img.size(2);
+    // The crop: largest region with the target aspect (or the whole image), scaled by U(crop_scale).
+    double ch = double(h), cw = double(w);
+    if (o_.preserve_aspect) {
+      const double target = double(o_.size.width) / double(o_.size.height);
+      if (cw / ch > target) cw = ch * target;
+      else ch = cw / target;
+    }
+    const double f = g.uniform(o_.crop_scale[0], o_.crop_scale[1]);
+    const index_t crop_h = std::clamp<index_t>(index_t(std::lround(ch * f)), 1, h);
+    const index_t crop_w = std::clamp<index_t>(index_t(std::lround(cw * f)), 1, w);
+    const index_t y0 = randint(g, 0, h - crop_h + 1), x0 = randint(g, 0, w - crop_w + 1);
+    auto crop = tensor<float, cpu_ref>::empty({img.size(0), crop_h, crop_w});
+    for (index_t c = 0; c < img.size(0); ++c)
+      for (index_t y = 0; y < crop_h; ++y)
+        std::copy_n(img.data() + (c * h + y0 + y) * w + x0, crop_w, crop.data() + (c * crop_h + y) * crop_w);
+    image_sample s;
+    s.image = geometry::resize(crop, o_.size, o_.interpolation);
+    s.points = tensor<float, cpu_ref>::empty({0, 2});
+    s.name = std::filesystem::relative(path, root_).string();
+    return s;
+  }
+
+ private:
+  std::filesystem::path root_;
+  image_folder_options o_;
+  std::vector<std::filesystem::path> files_;
+};
+
+}  // namespace kpt::data

@@ -1,0 +1,22 @@
+#pragma once
+// Everything in kpt::nn (for examples and quick experiments; library code includes only the
+// layer headers it uses, to keep compile times down).
+#include "kpt/nn/fork.hpp"
+#include "kpt/nn/layers/batch_norm.hpp"
+#include "kpt/nn/layers/conv1d.hpp"
+#include "kpt/nn/layers/conv2d.hpp"
+#include "kpt/nn/layers/dropout2d.hpp"
+#include "kpt/nn/layers/identity.hpp"
+#include "kpt/nn/layers/instance_norm.hpp"
+#include "kpt/nn/layers/l2_normalize.hpp"
+#include "kpt/nn/layers/leaky_relu.hpp"
+#include "kpt/nn/layers/max_pool.hpp"
+#include "kpt/nn/layers/pixel_shuffle.hpp"
+#include "kpt/nn/layers/relu.hpp"
+#include "kpt/nn/layers/residual.hpp"
+#include "kpt/nn/layers/sigmoid.hpp"
+#include "kpt/nn/layers/tanh.hpp"
+#include "kpt/nn/named.hpp"
+#include "kpt/nn/seq.hpp"
+#include "kpt/nn/tap.hpp"
+#include "kpt/nn/visit.hpp"

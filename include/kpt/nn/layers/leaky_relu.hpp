@@ -1,0 +1,20 @@
+#pragma once
+// nn::leaky_relu<Slope = 0.01>: x for x >= 0, Slope * x otherwise (torch.nn.LeakyReLU's default
+// slope). No state; channels unchanged; `slope` may be changed at run time.
+#include "kpt/nn/module.hpp"
+#include "kpt/ops/pointwise.hpp"
+
+namespace kpt::nn {
+
+template <double Slope = 0.01>
+struct leaky_relu {
+  template <int In>
+  static constexpr int out_channels = In;
+  template <int In, class T, class B>
+  struct layer {
+    double slope = Slope;
+    tensor<T, B> forward(const tensor<T, B>& x) const { return kpt::leaky_relu(x, slope); }
+  };
+};
+
+}  // namespace kpt::nn

@@ -1,0 +1,102 @@
+// `kpt synth` end to end: the files it writes, their contents, and the exit codes of bad calls.
+// The program is found next to this test executable (both go to ${CMAKE_RUNTIME_OUTPUT_DIRECTORY});
+// tools/CMakeLists.txt makes this executable depend on it.
+#include <fstream>
+#include <boost/test/unit_test.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kpt/data/image.hpp"
+#include "kpt/data/synthetic_dataset.hpp"
+#include "kpt/io/npy.hpp"
+
+namespace fs = std::filesystem;
+using namespace kpt;
+
+namespace {
+
+fs::path kpt_program() { return fs::read_symlink("/proc/self/exe").parent_path() / "kpt"; }
+
+// Exit code of `kpt args` (output to a log file in dir).
+int run_kpt(const std::string& args, const fs::path& log) {
+  const std::string cmd = "'" + kpt_program().string() + "' " + args + " > '" + log.string() + "' 2>&1";
+  const int status = std::system(cmd.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+struct temp_dir {
+  fs::path path = fs::temp_directory_path() / ("kpt_synth_cli_test_" + std::to_string(::getpid()));
+  temp_dir() { fs::create_directories(path); }
+  ~temp_dir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(synth_cli)
+
+BOOST_AUTO_TEST_CASE(writes_images_points_and_overlays) {
+  if (!fs::exists(kpt_program())) {
+    BOOST_TEST_MESSAGE("skipped: " << kpt_program() << " not built (KPT_BUILD_TOOLS=OFF?)");
+    return;
+  }
+  temp_dir d;
+  const fs::path out = d.path / "shapes";
+  BOOST_TEST_REQUIRE(run_kpt("synth --out '" + out.string() + "' --count 3 --seed 5 --canvas 480x640", d.path / "log") == 0);
+  data::synthetic_dataset_options o;
+  o.seed = 5;
+  o.shapes.canvas = {480, 640};
+  const data::synthetic_dataset ds(o);
+  for (int i = 0; i < 3; ++i) {
+    const auto s = ds.get(i);
+    const auto img = data::load_image<float>(out / (std::to_string(i) + ".png"));
+    BOOST_TEST(img.shape() == (kpt::shape{1, 120, 160}));
+    BOOST_TEST(img.to_vector() == s.image.to_vector());  // 8-bit levels: exact
+    const auto pts = io::load_npy<float>(out / (std::to_string(i) + ".points.npy"));
+    BOOST_TEST(pts.rank() == 2);
+    BOOST_TEST(pts.size(1) == 2);
+    BOOST_TEST(pts.to_vector() == s.points.to_vector());
+    const auto overlay = data::load_image_u8(out / (std::to_string(i) + ".overlay.png"));
+    BOOST_TEST(overlay.shape() == (kpt::shape{3, 480, 640}));
+  }
+  // Purdue style, another size.
+  BOOST_TEST(run_kpt("synth --out '" + (d.path / "p").string() + "' --count 2 --style purdue --size 96x128", d.path / "log") == 0);
+  BOOST_TEST(data::load_image_u8(d.path / "p" / "1.png").shape() == (kpt::shape{3, 96, 128}));
+}
+
+BOOST_AUTO_TEST_CASE(bad_command_lines_exit_with_2) {
+  if (!fs::exists(kpt_program())) return;
+  temp_dir d;
+  const auto log = d.path / "log";
+  BOOST_TEST(run_kpt("synth --help", log) == 0);
+  BOOST_TEST(read_text(log).find("--count N") != std::string::npos);
+  BOOST_TEST(run_kpt("--help", log) == 0);
+  BOOST_TEST(read_text(log).find("synth") != std::string::npos);
+  BOOST_TEST(run_kpt("", log) == 2);
+  BOOST_TEST(run_kpt("no-such-command", log) == 2);
+  BOOST_TEST(run_kpt("synth --out x --count 1 --bogus 3", log) == 2);
+  BOOST_TEST(read_text(log).find("unknown flag '--bogus'") != std::string::npos);
+  BOOST_TEST(run_kpt("synth --count 1", log) == 2);  // --out missing
+  BOOST_TEST(read_text(log).find("missing --out") != std::string::npos);
+  BOOST_TEST(run_kpt("synth --out x --count zero", log) == 2);
+  BOOST_TEST(run_kpt("synth --out x --count 1 --size 120by160", log) == 2);
+  BOOST_TEST(run_kpt("synth --out x --count 1 --style other", log) == 2);
+  BOOST_TEST(run_kpt("synth --out x --count", log) == 2);
+  { std::ofstream(d.path / "file") << "x"; }
+  BOOST_TEST(run_kpt("synth --out '" + (d.path / "file").string() + "' --count 1", log) == 2);
+  BOOST_TEST(read_text(log).find("is a file") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

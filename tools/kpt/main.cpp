@@ -1,0 +1,57 @@
+// kpt: the command line of the kpt library. Subcommands live in tools/kpt/cmd_<name>.cpp and
+// register themselves (cli.hpp); this file only dispatches and maps errors to exit codes.
+#include <algorithm>
+#include <exception>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli.hpp"
+#include "kpt/core/error.hpp"
+
+namespace {
+
+void print_help(std::ostream& out) {
+  auto cmds = kpt::cli::registry();
+  std::sort(cmds.begin(), cmds.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  out << "usage: kpt <command> [flags]   (kpt <command> --help for its flags)\n\ncommands:\n";
+  std::size_t width = 0;
+  for (const auto& c : cmds) width = std::max(width, c.name.size());
+  for (const auto& c : cmds) out << "  " << c.name << std::string(width + 2 - c.name.size(), ' ') << c.summary << "\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    print_help(std::cerr);
+    return 2;
+  }
+  if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    print_help(std::cout);
+    return 0;
+  }
+  if (args[0] == "--version") {
+    std::cout << "kpt " << KPT_VERSION << "\n";  // KPT_VERSION: set by tools/CMakeLists.txt
+    return 0;
+  }
+  const auto& cmds = kpt::cli::registry();
+  const auto it = std::find_if(cmds.begin(), cmds.end(), [&](const auto& c) { return c.name == args[0]; });
+  if (it == cmds.end()) {
+    std::cerr << "kpt: unknown command '" << args[0] << "' (see kpt --help)\n";
+    return 2;
+  }
+  try {
+    return it->run(std::span<const std::string>(args).subspan(1));
+  } catch (const kpt::cli::usage_error& e) {
+    std::cerr << e.what() << "\n";
+    return 2;
+  } catch (const kpt::io_error& e) {
+    std::cerr << "kpt " << args[0] << ": " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "kpt " << args[0] << ": error: " << e.what() << "\n";
+    return 1;
+  }
+}
