@@ -1,49 +1,15 @@
 // `kpt synth` end to end: the files it writes, their contents, and the exit codes of bad calls.
-// The program is found next to this test executable (both go to ${CMAKE_RUNTIME_OUTPUT_DIRECTORY});
-// tools/CMakeLists.txt makes this executable depend on it.
-#include <fstream>
 #include <boost/test/unit_test.hpp>
 
-#include <cstdlib>
-#include <filesystem>
 #include <string>
 
-#include <sys/wait.h>
-#include <unistd.h>
-
+#include "cli_support.hpp"
 #include "kpt/data/image.hpp"
 #include "kpt/data/synthetic_dataset.hpp"
 #include "kpt/io/npy.hpp"
 
-namespace fs = std::filesystem;
 using namespace kpt;
-
-namespace {
-
-fs::path kpt_program() { return fs::read_symlink("/proc/self/exe").parent_path() / "kpt"; }
-
-// Exit code of `kpt args` (output to a log file in dir).
-int run_kpt(const std::string& args, const fs::path& log) {
-  const std::string cmd = "'" + kpt_program().string() + "' " + args + " > '" + log.string() + "' 2>&1";
-  const int status = std::system(cmd.c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-struct temp_dir {
-  fs::path path = fs::temp_directory_path() / ("kpt_synth_cli_test_" + std::to_string(::getpid()));
-  temp_dir() { fs::create_directories(path); }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
-}  // namespace
+using namespace kpt::cli_test;
 
 BOOST_AUTO_TEST_SUITE(synth_cli)
 
@@ -52,7 +18,7 @@ BOOST_AUTO_TEST_CASE(writes_images_points_and_overlays) {
     BOOST_TEST_MESSAGE("skipped: " << kpt_program() << " not built (KPT_BUILD_TOOLS=OFF?)");
     return;
   }
-  temp_dir d;
+  temp_dir d("synth_cli");
   const fs::path out = d.path / "shapes";
   BOOST_TEST_REQUIRE(run_kpt("synth --out '" + out.string() + "' --count 3 --seed 5 --canvas 480x640", d.path / "log") == 0);
   data::synthetic_dataset_options o;
@@ -78,7 +44,7 @@ BOOST_AUTO_TEST_CASE(writes_images_points_and_overlays) {
 
 BOOST_AUTO_TEST_CASE(bad_command_lines_exit_with_2) {
   if (!fs::exists(kpt_program())) return;
-  temp_dir d;
+  temp_dir d("synth_cli");
   const auto log = d.path / "log";
   BOOST_TEST(run_kpt("synth --help", log) == 0);
   BOOST_TEST(read_text(log).find("--count N") != std::string::npos);

@@ -9,9 +9,11 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kpt/backends/cpu.hpp"
@@ -42,11 +44,47 @@ inline std::set<std::string> cases_on_disk(const std::string& family) {
   return out;
 }
 
+// got vs a float64 reference: max |got - want| / max(|want|, floor) <= tol, reported as a test
+// error naming `what`, the backend and the worst element. Returns the max relative error found
+// (infinity when the result is undefined or mis-shaped).
+template <class T, class B>
+double check_close(const tensor<T, B>& got, const tensor<double, cpu_ref>& want, const std::string& name,
+                   double tol = rtol<T>) {
+  const std::string what = name + " on " + std::string(B::name) + (std::is_same_v<T, float> ? " float" : " double");
+  if (!got.defined()) {
+    BOOST_ERROR(what << ": the result (or gradient) is undefined");
+    return std::numeric_limits<double>::infinity();
+  }
+  if (!(got.shape() == want.shape())) {
+    BOOST_ERROR(what << ": shape " << got.shape().str() << ", torch has " << want.shape().str());
+    return std::numeric_limits<double>::infinity();
+  }
+  const auto g = got.to_vector();
+  const auto w = want.values();
+  double scale = 0;
+  for (double v : w) scale = std::max(scale, std::abs(v));
+  const double floor = std::max(floor_fraction * scale, 1e-30);
+  double worst = 0;
+  std::size_t worst_i = 0;
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    const double d = std::abs(double(g[i]) - w[i]) / std::max(std::abs(w[i]), floor);
+    if (!(d <= worst)) worst = d, worst_i = i;  // NaN counts as the worst
+    if (std::isnan(d)) break;
+  }
+  BOOST_TEST(worst <= tol, what << ": max relative error " << worst << " > " << tol << " at flat index " << worst_i
+                                << " (kpt " << (w.empty() ? 0.0 : double(g[worst_i])) << ", torch "
+                                << (w.empty() ? 0.0 : w[worst_i]) << ", max |torch| " << scale << ")");
+  return worst;
+}
+
 class fixture {
  public:
-  fixture(const std::string& family, const std::string& name) : dir_(root() / family / name) {
+  fixture(const std::string& family, const std::string& name) : fixture(root() / family / name) {}
+  // A case folder elsewhere (tests/data/models/<case>, written by tools/make_model_fixtures.py).
+  explicit fixture(fs::path dir) : dir_(std::move(dir)) {
     BOOST_REQUIRE_MESSAGE(fs::is_directory(dir_), "missing fixture folder " << dir_.string()
-                                                                             << " (run tools/make_fixtures.py)");
+                                                                             << " (run the tools/make_*fixtures.py "
+                                                                                "script that writes it)");
     std::ifstream f(dir_ / "params.json");
     std::ostringstream s;
     s << f.rdbuf();
@@ -95,34 +133,11 @@ class fixture {
   bool flag(const std::string& key) const { return param(key) != 0; }
 
   // got vs the stored float64 reference `name`: max |got - want| / max(|want|, floor) <= tol.
+  // Returns the max relative error found.
   template <class T, class B>
-  void check(const tensor<T, B>& got, const std::string& name, double tol = rtol<T>) const {
-    const std::string what = (dir_.parent_path().filename() / dir_.filename() / name).string() + " on " +
-                             std::string(B::name) + (std::is_same_v<T, float> ? " float" : " double");
-    if (!got.defined()) {
-      BOOST_ERROR(what << ": the result (or gradient) is undefined");
-      return;
-    }
-    const auto want = reference(name);
-    if (!(got.shape() == want.shape())) {
-      BOOST_ERROR(what << ": shape " << got.shape().str() << ", torch has " << want.shape().str());
-      return;
-    }
-    const auto g = got.to_vector();
-    const auto w = want.values();
-    double scale = 0;
-    for (double v : w) scale = std::max(scale, std::abs(v));
-    const double floor = std::max(floor_fraction * scale, 1e-30);
-    double worst = 0;
-    std::size_t worst_i = 0;
-    for (std::size_t i = 0; i < w.size(); ++i) {
-      const double d = std::abs(double(g[i]) - w[i]) / std::max(std::abs(w[i]), floor);
-      if (!(d <= worst)) worst = d, worst_i = i;  // NaN counts as the worst
-      if (std::isnan(d)) break;
-    }
-    BOOST_TEST(worst <= tol, what << ": max relative error " << worst << " > " << tol << " at flat index " << worst_i
-                                  << " (kpt " << (w.empty() ? 0.0 : double(g[worst_i])) << ", torch "
-                                  << (w.empty() ? 0.0 : w[worst_i]) << ", max |torch| " << scale << ")");
+  double check(const tensor<T, B>& got, const std::string& name, double tol = rtol<T>) const {
+    const std::string what = (dir_.parent_path().filename() / dir_.filename() / name).string();
+    return check_close(got, reference(name), what, tol);
   }
 
  private:

@@ -140,7 +140,7 @@ void l2_normalize_backward_simd(Arch, const kernels::axis_geom& g, double eps, c
         const T* yr = y + o * N;
         const T* gr = gy + o * N;
         T* out = dx + o * N;
-        const bool clamped = !(double(norm[o]) > eps);
+        const bool clamped = double(norm[o]) < eps;
         const T dot = clamped ? T(0) : T(dot_row<Arch>(N, gr, yr));
         const T denom = clamped ? T(eps) : norm[o];
         index_t r = 0;
@@ -162,7 +162,7 @@ void l2_normalize_backward_simd(Arch, const kernels::axis_geom& g, double eps, c
       dot_cols<Arch>(N, I, C, gy + base, y + base, part, total);
       for (index_t i = 0; i < C; ++i) {
         const T nrm = norm[o * I + i0 + i];
-        const bool clamped = !(double(nrm) > eps);
+        const bool clamped = double(nrm) < eps;
         part[i] = clamped ? T(0) : T(total[i]);  // now the dot product
         denom[i] = clamped ? T(eps) : nrm;
       }
@@ -184,6 +184,14 @@ void l2_normalize_backward_simd(Arch, const kernels::axis_geom& g, double eps, c
 // Squared differences are summed directly (|a|^2 + |b|^2 - 2ab would cancel for close points).
 // Forward: b is transposed to [d, m] so that a register tile of R rows of a times 2 batches of
 // columns accumulates with broadcasts of a and vector loads of b, for any d (even d = 2).
+
+// The first `count` (< width) values of p in a batch, zeros in the other lanes.
+template <class V, class T>
+V load_partial_zero(const T* p, index_t count) {
+  alignas(64) T buf[V::size] = {};
+  std::copy(p, p + count, buf);
+  return V::load_aligned(buf);
+}
 
 inline constexpr int cdist_tile_rows = 4;
 // Columns of b^T (or rows of b) per block, sized so that a block of d values each stays in L2.
@@ -319,6 +327,91 @@ void cdist_grad(const T* P, index_t np, const T* Q, index_t nq, index_t d, const
   });
 }
 
+// Small d (keypoint coordinates, d = 2): vectorised over the other point set instead of d, with
+// b transposed to [d, mp] as in the forward. Lane sums run in T over blocks of `small_block`
+// terms and in double across blocks: the terms are O(|gy|) and cancel, so long float sums would
+// lose ~1e-5 absolute at a thousand points (measured); flushing every 8 keeps it ~1e-7.
+inline constexpr index_t small_block = 8;
+
+// da[i, k] = sum_j W[i, j] (a[i, k] - b[j, k]): W rows are contiguous in j.
+template <class Arch, int D, class T>
+void cdist_grad_a_small(const T* a, const T* bT, index_t mp, const T* W, index_t n, index_t m, T* da) {
+  using V = xsimd::batch<T, Arch>;
+  constexpr index_t w = V::size;
+  const index_t grain = std::max<index_t>(1, elementwise_grain / std::max<index_t>(m * D, 1));
+  parallel_for(0, n, grain, [&](index_t lo, index_t hi) {
+    for (index_t i = lo; i < hi; ++i) {
+      V ai[D];
+      double total[D] = {};
+      for (int k = 0; k < D; ++k) ai[k] = V(a[i * D + k]);
+      const T* wi = W + i * m;
+      for (index_t j0 = 0; j0 < m; j0 += small_block * w) {
+        const index_t j1 = std::min(m, j0 + small_block * w);
+        V acc[D];
+        for (int k = 0; k < D; ++k) acc[k] = V(T(0));
+        index_t j = j0;
+        for (; j + w <= j1; j += w) {
+          const V wv = V::load_unaligned(wi + j);
+          for (int k = 0; k < D; ++k) acc[k] = xsimd::fma(wv, ai[k] - V::load_aligned(bT + k * mp + j), acc[k]);
+        }
+        if (j < j1) {  // zero weights in the padding lanes
+          const V wv = load_partial_zero<V>(wi + j, j1 - j);
+          for (int k = 0; k < D; ++k) acc[k] = xsimd::fma(wv, ai[k] - V::load_aligned(bT + k * mp + j), acc[k]);
+        }
+        for (int k = 0; k < D; ++k) total[k] += double(xsimd::hadd(acc[k]));
+      }
+      for (int k = 0; k < D; ++k) da[i * D + k] = T(total[k]);
+    }
+  });
+}
+
+// db[j, k] = sum_i W[i, j] (b[j, k] - a[i, k]): one batch of columns j per task step, walking
+// down the rows of W.
+template <class Arch, int D, class T>
+void cdist_grad_b_small(const T* a, const T* bT, index_t mp, const T* W, index_t n, index_t m, T* db) {
+  using V = xsimd::batch<T, Arch>;
+  constexpr index_t w = V::size;
+  const index_t batches = (m + w - 1) / w;
+  const index_t grain = std::max<index_t>(1, elementwise_grain / std::max<index_t>(n * w * D, 1));
+  parallel_for(0, batches, grain, [&](index_t lo, index_t hi) {
+    alignas(64) T lanes[w];
+    for (index_t jb = lo; jb < hi; ++jb) {
+      const index_t j = jb * w, cols = std::min(w, m - j);
+      V bj[D];
+      double total[D][w] = {};
+      for (int k = 0; k < D; ++k) bj[k] = V::load_aligned(bT + k * mp + j);
+      for (index_t i0 = 0; i0 < n; i0 += small_block) {
+        const index_t i1 = std::min(n, i0 + small_block);
+        V acc[D];
+        for (int k = 0; k < D; ++k) acc[k] = V(T(0));
+        for (index_t i = i0; i < i1; ++i) {
+          const V wv = cols == w ? V::load_unaligned(W + i * m + j) : load_partial_zero<V>(W + i * m + j, cols);
+          for (int k = 0; k < D; ++k) acc[k] = xsimd::fma(wv, bj[k] - V(a[i * D + k]), acc[k]);
+        }
+        for (int k = 0; k < D; ++k) {
+          acc[k].store_aligned(lanes);
+          for (index_t l = 0; l < w; ++l) total[k][l] += double(lanes[l]);
+        }
+      }
+      for (index_t l = 0; l < cols; ++l)
+        for (int k = 0; k < D; ++k) db[(j + l) * D + k] = T(total[k][l]);
+    }
+  });
+}
+
+template <class Arch, int D, class T>
+void cdist_grad_small(const kernels::cdist_geom& g, const T* a, const T* b, const T* W, T* da, T* db) {
+  using V = xsimd::batch<T, Arch>;
+  constexpr index_t w = V::size;
+  const index_t n = g.n, m = g.m;
+  const index_t mp = (m + w - 1) / w * w;
+  std::vector<T, xsimd::aligned_allocator<T, 64>> bT(static_cast<std::size_t>(D * mp), T(0));
+  for (index_t j = 0; j < m; ++j)
+    for (int k = 0; k < D; ++k) bT[std::size_t(k * mp + j)] = b[j * D + k];
+  if (da) cdist_grad_a_small<Arch, D>(a, bT.data(), mp, W, n, m, da);
+  if (db) cdist_grad_b_small<Arch, D>(a, bT.data(), mp, W, n, m, db);
+}
+
 template <class Arch, class T>
 void pairwise_distance_backward_simd(Arch, const kernels::cdist_geom& g, const T* a, const T* b, const T* dist,
                                      const T* gy, T* da, T* db) {
@@ -341,8 +434,17 @@ void pairwise_distance_backward_simd(Arch, const kernels::cdist_geom& g, const T
     });
     const T* at = a + t * n * d;
     const T* bt = b + t * m * d;
-    if (da) cdist_grad<Arch>(at, n, bt, m, d, wts.data(), m, 1, da + t * n * d);
-    if (db) cdist_grad<Arch>(bt, m, at, n, d, wts.data(), 1, m, db + t * m * d);
+    T* dat = da ? da + t * n * d : nullptr;
+    T* dbt = db ? db + t * m * d : nullptr;
+    switch (d) {
+      case 1: cdist_grad_small<Arch, 1>(g, at, bt, wts.data(), dat, dbt); break;
+      case 2: cdist_grad_small<Arch, 2>(g, at, bt, wts.data(), dat, dbt); break;
+      case 3: cdist_grad_small<Arch, 3>(g, at, bt, wts.data(), dat, dbt); break;
+      case 4: cdist_grad_small<Arch, 4>(g, at, bt, wts.data(), dat, dbt); break;
+      default:
+        if (dat) cdist_grad<Arch>(at, n, bt, m, d, wts.data(), m, 1, dat);
+        if (dbt) cdist_grad<Arch>(bt, m, at, n, d, wts.data(), 1, m, dbt);
+    }
   }
 }
 

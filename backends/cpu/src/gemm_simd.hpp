@@ -40,15 +40,9 @@ struct gemm_blocking {
   static constexpr int NV = 3;
   static constexpr int NR = NV * lanes;
   // An A micro-panel (KC x MR) stays in L1 while the B micro-panels (KC x NR) stream from L2.
-#ifndef KPT_GEMM_KC
-#define KPT_GEMM_KC 384
-#endif
-  static constexpr index_t KC = KPT_GEMM_KC;
+  static constexpr index_t KC = 384;
   // Columns of B packed at once per task (the KC x NC panel stays in L2).
-#ifndef KPT_GEMM_NCP
-#define KPT_GEMM_NCP 10
-#endif
-  static constexpr index_t NC = NR * KPT_GEMM_NCP;
+  static constexpr index_t NC = NR * 10;
   // Rows of C per task block: the A block (MC x KC) stays in L2.
   static constexpr index_t MC = 256;
 };

@@ -43,12 +43,16 @@ void expand_reduced_simd(Arch, const kernels::reduce_geom& g, T scale, const T* 
   if (g.contiguous) {
     // [outer, reduced, inner]: every row r of slice o is gy[o, :] * scale.
     const index_t R = g.reduced, I = g.inner, rows = g.outer * R;
-    const index_t grain = std::max<index_t>(1, elementwise_grain / std::max<index_t>(I, 1));
+    if (rows == 0 || I == 0) return;
+    const index_t grain = std::max<index_t>(1, elementwise_grain / I);
     parallel_for(0, rows, grain, [&](index_t lo, index_t hi) {
-      for (index_t r = lo; r < hi; ++r) {
-        const index_t o = r / std::max<index_t>(R, 1);
-        if (I == 1) dx[r] = gy[o] * scale;
-        else scaled_copy<Arch>(I, scale, gy + o * I, dx + r * I);
+      // runs of rows that share one output slice o
+      for (index_t r = lo; r < hi;) {
+        const index_t o = r / R, end = std::min(hi, (o + 1) * R);
+        if (I == 1) std::fill(dx + r, dx + end, gy[o] * scale);
+        else
+          for (index_t k = r; k < end; ++k) scaled_copy<Arch>(I, scale, gy + o * I, dx + k * I);
+        r = end;
       }
     });
     return;

@@ -60,30 +60,30 @@ inline void deinterleave(const T* in, index_t plane, index_t w, index_t r, T* ds
 
 template <class Arch, class T>
 void pixel_shuffle_simd(Arch, const kernels::shuffle_geom& g, const T* lo, T* hi) {
-  using namespace shuffle_detail;
+  namespace sd = shuffle_detail;
   const index_t r = g.r, w = g.w;
   if (r == 1) return (void)std::memcpy(hi, lo, sizeof(T) * std::size_t(g.n * g.c * g.h * g.w));
-  for_each_row(g, [&](index_t hrow, index_t lrow, index_t plane) {
+  sd::for_each_row(g, [&](index_t hrow, index_t lrow, index_t plane) {
     switch (r) {
-      case 2: return interleave<2>(lo + lrow, plane, w, r, hi + hrow);
-      case 4: return interleave<4>(lo + lrow, plane, w, r, hi + hrow);
-      case 8: return interleave<8>(lo + lrow, plane, w, r, hi + hrow);
-      default: return interleave<0>(lo + lrow, plane, w, r, hi + hrow);
+      case 2: return sd::interleave<2>(lo + lrow, plane, w, r, hi + hrow);
+      case 4: return sd::interleave<4>(lo + lrow, plane, w, r, hi + hrow);
+      case 8: return sd::interleave<8>(lo + lrow, plane, w, r, hi + hrow);
+      default: return sd::interleave<0>(lo + lrow, plane, w, r, hi + hrow);
     }
   });
 }
 
 template <class Arch, class T>
 void space_to_depth_simd(Arch, const kernels::shuffle_geom& g, const T* hi, T* lo) {
-  using namespace shuffle_detail;
+  namespace sd = shuffle_detail;
   const index_t r = g.r, w = g.w;
   if (r == 1) return (void)std::memcpy(lo, hi, sizeof(T) * std::size_t(g.n * g.c * g.h * g.w));
-  for_each_row(g, [&](index_t hrow, index_t lrow, index_t plane) {
+  sd::for_each_row(g, [&](index_t hrow, index_t lrow, index_t plane) {
     switch (r) {
-      case 2: return deinterleave<2>(hi + hrow, plane, w, r, lo + lrow);
-      case 4: return deinterleave<4>(hi + hrow, plane, w, r, lo + lrow);
-      case 8: return deinterleave<8>(hi + hrow, plane, w, r, lo + lrow);
-      default: return deinterleave<0>(hi + hrow, plane, w, r, lo + lrow);
+      case 2: return sd::deinterleave<2>(hi + hrow, plane, w, r, lo + lrow);
+      case 4: return sd::deinterleave<4>(hi + hrow, plane, w, r, lo + lrow);
+      case 8: return sd::deinterleave<8>(hi + hrow, plane, w, r, lo + lrow);
+      default: return sd::deinterleave<0>(hi + hrow, plane, w, r, lo + lrow);
     }
   });
 }

@@ -96,27 +96,36 @@ inline std::vector<double> gaussian_kernel(int k, double sigma = 0) {
   return g;
 }
 
-// Rows filtered with kx, then columns with ky (centred kernels of odd size).
+// Rows filtered with kx, then columns with ky (centred kernels of odd size). Each row is copied
+// once into a reflect-padded buffer, and the column pass combines whole rows, so both inner
+// loops are plain multiply-adds over contiguous memory.
 inline void separable_filter(const float* src, float* dst, index_t h, index_t w, const std::vector<double>& kx,
                              const std::vector<double>& ky) {
   const index_t rx = index_t(kx.size()) / 2, ry = index_t(ky.size()) / 2;
-  std::vector<double> tmp(std::size_t(h * w));
-  for (index_t y = 0; y < h; ++y)
+  std::vector<float> tmp(static_cast<std::size_t>(h * w));
+  std::vector<float> padded(static_cast<std::size_t>(w + 2 * rx));
+  std::vector<float> fx(kx.begin(), kx.end()), fy(ky.begin(), ky.end());
+  for (index_t y = 0; y < h; ++y) {
+    for (index_t i = 0; i < w + 2 * rx; ++i) padded[std::size_t(i)] = src[y * w + reflect101(i - rx, w)];
+    float* __restrict out = tmp.data() + y * w;
+    const float* __restrict in = padded.data();
     for (index_t x = 0; x < w; ++x) {
-      double s = 0;
-      if (x >= rx && x + rx < w)
-        for (index_t i = 0; i < index_t(kx.size()); ++i) s += kx[std::size_t(i)] * src[y * w + x + i - rx];
-      else
-        for (index_t i = 0; i < index_t(kx.size()); ++i) s += kx[std::size_t(i)] * src[y * w + reflect101(x + i - rx, w)];
-      tmp[std::size_t(y * w + x)] = s;
+      float acc = 0;
+      for (std::size_t i = 0; i < fx.size(); ++i) acc += fx[i] * in[std::size_t(x) + i];
+      out[x] = acc;
     }
-  for (index_t y = 0; y < h; ++y)
-    for (index_t x = 0; x < w; ++x) {
-      double s = 0;
-      for (index_t i = 0; i < index_t(ky.size()); ++i)
-        s += ky[std::size_t(i)] * tmp[std::size_t(reflect101(y + i - ry, h) * w + x)];
-      dst[y * w + x] = float(s);
+  }
+  std::vector<float> acc(static_cast<std::size_t>(w));
+  for (index_t y = 0; y < h; ++y) {
+    std::fill(acc.begin(), acc.end(), 0.f);
+    for (index_t i = 0; i < index_t(fy.size()); ++i) {
+      const float* __restrict row = tmp.data() + reflect101(y + i - ry, h) * w;
+      float* __restrict a = acc.data();
+      const float k = fy[std::size_t(i)];
+      for (index_t x = 0; x < w; ++x) a[x] += k * row[x];
     }
+    std::copy(acc.begin(), acc.end(), dst + y * w);
+  }
 }
 
 // Correlation with a kh x kw kernel (row-major), anchor at the centre (cv::filter2D).

@@ -26,6 +26,17 @@
 
 namespace kpt::data {
 
+// Width and height of an image file from its header (the pixels are not decoded).
+inline geometry::image_size read_image_size(const std::filesystem::path& file) {
+  const auto bytes = image_detail::read_file(file, "read_image_size");
+  int w = 0, h = 0, n = 0;
+  const int len = int(std::min<std::size_t>(bytes.size(), std::size_t(INT32_MAX)));
+  if (!stbi_info_from_memory(bytes.data(), len, &w, &h, &n) || w <= 0 || h <= 0)
+    throw io_error("read_image_size: '" + file.string() + "' is not a PNG, JPEG or PPM/PGM image with a valid header");
+  return {h, w};
+}
+
+
 struct hpatches_options {
   std::optional<geometry::image_size> size{};  // resize both images to this; none: original sizes
   color mode = color::rgb;                     // KP2D reads colour (as BGR); SuperPoint uses gray

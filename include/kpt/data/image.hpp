@@ -29,10 +29,9 @@
 #include <system_error>
 #include <vector>
 
-#include <unistd.h>  // getpid, fsync
-
 #include "kpt/core/error.hpp"
 #include "kpt/core/tensor.hpp"
+#include "kpt/io/atomic_file.hpp"
 #include "kpt/data/detail/stb.hpp"
 
 namespace kpt::data {
@@ -263,29 +262,7 @@ tensor<T, B> load_image(const std::filesystem::path& file, color mode = color::k
 namespace image_detail {
 
 inline void write_atomic(const std::filesystem::path& file, const std::vector<unsigned char>& bytes, const char* op) {
-  static std::atomic<unsigned> counter{0};
-  const auto where = quoted(file);
-  const std::filesystem::path tmp =
-      file.string() + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f)
-    throw io_error(std::string(op) + ": cannot create " + quoted(tmp) + " to write " + where + " (" +
-                   std::strerror(errno) + "); check that the folder exists and is writable");
-  bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
-  ok = ok && std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
-  const std::string why = ok ? std::string() : std::strerror(errno);
-  ok = (std::fclose(f) == 0) && ok;
-  std::error_code ec;
-  if (!ok) {
-    std::filesystem::remove(tmp, ec);
-    throw io_error(std::string(op) + ": writing " + where + " failed (" + why + "); the previous file, if any, is unchanged");
-  }
-  std::filesystem::rename(tmp, file, ec);
-  if (ec) {
-    std::error_code ignored;
-    std::filesystem::remove(tmp, ignored);
-    throw io_error(std::string(op) + ": cannot move " + quoted(tmp) + " to " + where + " (" + ec.message() + ")");
-  }
+  io::write_file_atomic(file, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), op);
 }
 
 }  // namespace image_detail

@@ -118,7 +118,7 @@ inline shape_draw make_shape(purdue_shape kind, const geometry::image_size& s, r
       const double R = std::hypot(w, h) / 2 + 1;
       const point2 c(double(randint_f(g, R, W - R)), double(randint_f(g, R, H - R)));
       const double co = std::cos(angle), si = std::sin(angle);
-      for (const point2 q : {point2(-w / 2, -h / 2), point2(w / 2, -h / 2), point2(w / 2, h / 2), point2(-w / 2, h / 2)})
+      for (const point2& q : {point2(-w / 2, -h / 2), point2(w / 2, -h / 2), point2(w / 2, h / 2), point2(-w / 2, h / 2)})
         d.points.emplace_back(std::round(c.x() + co * q.x() - si * q.y()), std::round(c.y() + si * q.x() + co * q.y()));
       d.polygons.push_back(d.points);
       d.fill_index.push_back(0);

@@ -549,19 +549,22 @@ inline std::vector<float> blur_and_resize(const canvas& cv, int k, image_size ou
   for (std::size_t i = 0; i < rows.size(); ++i) row_slot[std::size_t(rows[i])] = index_t(i);
   for (std::size_t i = 0; i < cols.size(); ++i) col_slot[std::size_t(cols[i])] = index_t(i);
   const float* p = cv.plane(0);
-  std::vector<float> vrow(static_cast<std::size_t>(w));
+  std::vector<float> vrow(static_cast<std::size_t>(w)), padded(static_cast<std::size_t>(w + 2 * rad));
+  const std::vector<float> gf(gk.begin(), gk.end());
   std::vector<double> blurred(rows.size() * cols.size());
   for (std::size_t ri = 0; ri < rows.size(); ++ri) {
     std::fill(vrow.begin(), vrow.end(), 0.f);
     for (index_t i = 0; i < index_t(gk.size()); ++i) {
-      const float* src = p + reflect101(rows[ri] + i - rad, h) * w;
+      const float* __restrict src = p + reflect101(rows[ri] + i - rad, h) * w;
       const float gw = float(gk[std::size_t(i)]);
-      float* v = vrow.data();
-      for (index_t x = 0; x < w; ++x) v[x] += gw * src[x];  // float: vectorises; values <= 255
+      float* __restrict v = vrow.data();
+      for (index_t x = 0; x < w; ++x) v[x] += gw * src[x];  // float (values <= 255) so that it vectorises
     }
+    for (index_t i = 0; i < w + 2 * rad; ++i) padded[std::size_t(i)] = vrow[std::size_t(reflect101(i - rad, w))];
     for (std::size_t ci = 0; ci < cols.size(); ++ci) {
-      double s = 0;
-      for (index_t j = 0; j < index_t(gk.size()); ++j) s += gk[std::size_t(j)] * vrow[std::size_t(reflect101(cols[ci] + j - rad, w))];
+      const float* in = padded.data() + cols[ci];
+      float s = 0;
+      for (std::size_t j = 0; j < gf.size(); ++j) s += gf[j] * in[j];
       blurred[ri * cols.size() + ci] = s;
     }
   }

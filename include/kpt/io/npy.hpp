@@ -22,11 +22,11 @@
 #include <system_error>
 #include <vector>
 
-#include <unistd.h>  // getpid, fsync
 
 #include "kpt/core/error.hpp"
 #include "kpt/core/shape.hpp"
 #include "kpt/core/tensor.hpp"
+#include "kpt/io/atomic_file.hpp"
 
 namespace kpt::io {
 
@@ -301,9 +301,7 @@ tensor<T, B> load_npy(const std::filesystem::path& file) {
   return t;
 }
 
-// Writes t as a format 1.0 .npy file (C order, little-endian). Atomic: the bytes go to
-// "<file>.tmp-<pid>", are flushed to disk, and the temporary is renamed over `file`, so a
-// crash or an error leaves either the old file or the complete new one, never a half file.
+// Writes t as a format 1.0 .npy file (C order, little-endian), atomically (io/atomic_file.hpp).
 template <Scalar T, Backend B>
 void save_npy(const std::filesystem::path& file, const tensor<T, B>& t) {
   const auto where = npy_detail::quoted(file);
@@ -330,31 +328,7 @@ void save_npy(const std::filesystem::path& file, const tensor<T, B>& t) {
   }
   const std::size_t n = std::size_t(t.numel());
 
-  const std::filesystem::path tmp = file.string() + ".tmp-" + std::to_string(::getpid());
-  const auto tmp_where = npy_detail::quoted(tmp);
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) {
-    throw io_error("save_npy: cannot create " + tmp_where + " to write " + where + " (" + npy_detail::errno_text() +
-                   "); check that the folder exists and is writable");
-  }
-  bool ok = std::fwrite(head.data(), 1, head.size(), f) == head.size();
-  ok = ok && (n == 0 || std::fwrite(data, sizeof(T), n, f) == n);
-  ok = ok && std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
-  const std::string why = ok ? std::string() : npy_detail::errno_text();
-  ok = (std::fclose(f) == 0) && ok;
-  std::error_code ec;
-  if (!ok) {
-    std::filesystem::remove(tmp, ec);
-    throw io_error("save_npy: writing " + where + " failed (" + (why.empty() ? npy_detail::errno_text() : why) +
-                   "); is the disk full? the previous file, if any, is unchanged");
-  }
-  std::filesystem::rename(tmp, file, ec);
-  if (ec) {
-    std::error_code ignored;
-    std::filesystem::remove(tmp, ignored);
-    throw io_error("save_npy: cannot move " + tmp_where + " to " + where + " (" + ec.message() +
-                   "); check that " + where + " is not a folder and its folder is writable");
-  }
+  write_file_atomic(file, {head, std::string_view(reinterpret_cast<const char*>(data), n * sizeof(T))}, "save_npy");
 }
 
 }  // namespace kpt::io

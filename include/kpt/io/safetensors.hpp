@@ -40,13 +40,13 @@
 #include <utility>
 #include <vector>
 
-#include <unistd.h>  // getpid, fsync
 
 #include <nlohmann/json.hpp>
 
 #include "kpt/core/error.hpp"
 #include "kpt/core/shape.hpp"
 #include "kpt/core/tensor.hpp"
+#include "kpt/io/atomic_file.hpp"
 #include "kpt/io/half.hpp"
 
 namespace kpt::io {
@@ -535,34 +535,8 @@ class safetensors_writer {
     return out;
   }
 
-  // Writes the file atomically: to "<file>.tmp-<pid>", flushed to disk, then renamed over `file`,
-  // so a crash or an error leaves either the old file or the complete new one.
-  void write(const std::filesystem::path& file) const {
-    const std::string data = bytes();
-    const std::string where = st_detail::quoted(file);
-    const std::filesystem::path tmp = file.string() + ".tmp-" + std::to_string(::getpid());
-    std::FILE* f = std::fopen(tmp.c_str(), "wb");
-    if (!f)
-      throw io_error("safetensors_writer: cannot create " + st_detail::quoted(tmp) + " to write " + where + " (" +
-                     st_detail::errno_text() + "); check that the folder exists and is writable");
-    bool ok = std::fwrite(data.data(), 1, data.size(), f) == data.size();
-    ok = ok && std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
-    const std::string why = ok ? std::string() : st_detail::errno_text();
-    ok = (std::fclose(f) == 0) && ok;
-    std::error_code ec;
-    if (!ok) {
-      std::filesystem::remove(tmp, ec);
-      throw io_error("safetensors_writer: writing " + where + " failed (" + (why.empty() ? st_detail::errno_text() : why) +
-                     "); is the disk full? the previous file, if any, is unchanged");
-    }
-    std::filesystem::rename(tmp, file, ec);
-    if (ec) {
-      std::error_code ignored;
-      std::filesystem::remove(tmp, ignored);
-      throw io_error("safetensors_writer: cannot move " + st_detail::quoted(tmp) + " to " + where + " (" +
-                     ec.message() + "); check that " + where + " is not a folder and its folder is writable");
-    }
-  }
+  // Writes the file atomically (io/atomic_file.hpp).
+  void write(const std::filesystem::path& file) const { write_file_atomic(file, bytes(), "safetensors_writer"); }
 
  private:
   struct entry {

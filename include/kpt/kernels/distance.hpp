@@ -4,7 +4,7 @@
 //   l2_normalize_forward(B, const axis_geom&, double eps, const T* x, T* y, T* norm)
 //       norm[o, i] = ||x[o, :, i]||, y = x / max(norm, eps)   (norm has outer * inner elements)
 //   l2_normalize_backward(B, const axis_geom&, double eps, const T* y, const T* norm, const T* gy, T* dx)
-//       norm > eps: dx = (gy - y * sum_n gy * y) / norm;   else (the clamp is active): dx = gy / eps
+//       norm >= eps: dx = (gy - y * sum_n gy * y) / norm;   else (the clamp is active): dx = gy / eps
 //
 //   pairwise_distance_forward(B, const cdist_geom&, const T* a, const T* b, T* dist)
 //       dist[t, i, j] = ||a[t, i, :] - b[t, j, :]||   (a: [batch, n, d], b: [batch, m, d])

@@ -17,7 +17,7 @@
 #include "kpt/nn/layers/residual.hpp"
 #include "kpt/nn/named.hpp"
 #include "kpt/nn/seq.hpp"
-#include "kpt/nn/visit.hpp"
+#include "kpt/models/model_base.hpp"
 #include "kpt/ops/shape.hpp"
 
 namespace kpt::models {
@@ -62,19 +62,18 @@ using spec = typename spec_impl<C, std::make_index_sequence<std::size_t(C::block
 }  // namespace ionet_detail
 
 template <ionet_config Config, class T = float, class B = cpu>
-class ionet {
+class ionet : public model_base<ionet_detail::spec<Config>, Config::in_channels, T, B> {
+  using base = model_base<ionet_detail::spec<Config>, Config::in_channels, T, B>;
+
   static_assert(Config::blocks >= 0, "models::ionet<Config>: Config::blocks must be >= 0");
 
  public:
   using config = Config;
-  using spec = ionet_detail::spec<Config>;
-  using net_type = nn::net<spec, Config::in_channels, T, B>;
-  using tensor_type = tensor<T, B>;
+  using typename base::tensor_type;
+  using base::net;
 
-  net_type net;
-
-  explicit ionet(rng& g) : net(g) {}
-  explicit ionet(std::uint64_t seed = 0) : net(rng(seed)) {}
+  explicit ionet(rng& g) : base(g) {}
+  explicit ionet(std::uint64_t seed = 0) : base(seed) {}
 
   // x: [N, in_channels, P, 1] or [N, in_channels, P] -> logits [N, 1, P, 1].
   tensor_type forward(const tensor_type& x) {
@@ -86,28 +85,6 @@ class ionet {
     return net.forward(x);
   }
   tensor_type operator()(const tensor_type& x) { return forward(x); }
-
-  void train(bool on = true) {
-    training_ = on;
-    net.train(on);
-  }
-  void eval() { train(false); }
-  bool is_training() const { return training_; }
-  void reset_parameters(rng& g) { net.reset_parameters(g); }
-  template <class F>
-  void visit(nn::path& p, F& f) {
-    nn::detail::visit(net, p, f);
-  }
-  // nn::get<"conv1a">(model) finds named layers of the network.
-  template <nn::fixed_string N>
-  static constexpr bool has = nn::detail::has_named<N, net_type>();
-  template <nn::fixed_string N>
-  auto& get() {
-    return nn::detail::get<N>(net);
-  }
-
- private:
-  bool training_ = true;
 };
 
 }  // namespace kpt::models

@@ -30,7 +30,7 @@
 #include "kpt/nn/named.hpp"
 #include "kpt/nn/seq.hpp"
 #include "kpt/nn/tap.hpp"
-#include "kpt/nn/visit.hpp"
+#include "kpt/models/model_base.hpp"
 #include "kpt/ops/distance.hpp"
 #include "kpt/ops/grid_sample.hpp"
 #include "kpt/ops/pointwise.hpp"
@@ -127,16 +127,17 @@ struct spec {
 }  // namespace keypointnet_detail
 
 template <keypointnet_config Config, class T = float, class B = cpu>
-class keypointnet {
+class keypointnet : public model_base<typename keypointnet_detail::spec<Config>::type, Config::color ? 3 : 1, T, B> {
+  using base = model_base<typename keypointnet_detail::spec<Config>::type, Config::color ? 3 : 1, T, B>;
+
   static_assert(Config::cell == 8,
                 "models::keypointnet<Config>: Config::cell must be 8 (the encoder has three 2x2 max pools)");
 
  public:
   using config = Config;
-  using spec = typename keypointnet_detail::spec<Config>::type;
   static constexpr int in_channels = Config::color ? 3 : 1;
-  using net_type = nn::net<spec, in_channels, T, B>;
-  using tensor_type = tensor<T, B>;
+  using typename base::tensor_type;
+  using base::net;
 
   struct output {
     tensor_type score;  // [N, 1, Hc, Wc]
@@ -144,10 +145,8 @@ class keypointnet {
     tensor_type desc;   // training: [N, D, H/4, W/4] (H/8 without upsampling); eval: [N, D, Hc, Wc]
   };
 
-  net_type net;
-
-  explicit keypointnet(rng& g) : net(g) {}
-  explicit keypointnet(std::uint64_t seed = 0) : net(rng(seed)) {}
+  explicit keypointnet(rng& g) : base(g) {}
+  explicit keypointnet(std::uint64_t seed = 0) : base(seed) {}
 
   // KP2D's input normalisation of an RGB batch [N, 3, H, W] in [0, 1]: (x - 0.5) * 0.225, then, for
   // a gray config, the mean over the channels.
@@ -178,7 +177,7 @@ class keypointnet {
                          clamp(slice(coord_un, 1, 1, 2), 0.0, double(H - 1))},
                         1);
 
-    if (!training_) {
+    if (!this->is_training()) {
       // Normalised sampling positions, as KP2D: x / ((W - 1) / 2) - 1 (align_corners = true).
       auto gx = sub_scalar(div_scalar(slice(coord, 1, 0, 1), double(W - 1) / 2.0), 1.0);
       auto gy = sub_scalar(div_scalar(slice(coord, 1, 1, 2), double(H - 1) / 2.0), 1.0);
@@ -188,25 +187,6 @@ class keypointnet {
     return {score, coord, feat};
   }
   output operator()(const tensor_type& x) { return forward(x); }
-
-  void train(bool on = true) {
-    training_ = on;
-    net.train(on);
-  }
-  void eval() { train(false); }
-  bool is_training() const { return training_; }
-  void reset_parameters(rng& g) { net.reset_parameters(g); }
-  template <class F>
-  void visit(nn::path& p, F& f) {
-    nn::detail::visit(net, p, f);
-  }
-  // nn::get<"conv1a">(model) finds named layers of the network.
-  template <nn::fixed_string N>
-  static constexpr bool has = nn::detail::has_named<N, net_type>();
-  template <nn::fixed_string N>
-  auto& get() {
-    return nn::detail::get<N>(net);
-  }
 
  private:
   // [1, 1, hc, wc]: 0 on the first and last cell row and column, 1 elsewhere.
@@ -228,7 +208,6 @@ class keypointnet {
     return tensor_type::from({1, 2, hc, wc}, c);
   }
 
-  bool training_ = true;
 };
 
 }  // namespace kpt::models

@@ -25,7 +25,7 @@
 #include "kpt/nn/layers/relu.hpp"
 #include "kpt/nn/named.hpp"
 #include "kpt/nn/seq.hpp"
-#include "kpt/nn/visit.hpp"
+#include "kpt/models/model_base.hpp"
 
 namespace kpt::models {
 
@@ -117,7 +117,9 @@ struct spec {
 }  // namespace superpoint_detail
 
 template <superpoint_config Config, class T = float, class B = cpu>
-class superpoint {
+class superpoint : public model_base<typename superpoint_detail::spec<Config>::type, Config::in_channels, T, B> {
+  using base = model_base<typename superpoint_detail::spec<Config>::type, Config::in_channels, T, B>;
+
   static_assert(Config::cell == 8,
                 "models::superpoint<Config>: Config::cell must be 8 (the encoder has three 2x2 max pools)");
   static_assert(Config::in_channels == 1 || Config::in_channels == 3,
@@ -125,9 +127,8 @@ class superpoint {
 
  public:
   using config = Config;
-  using spec = typename superpoint_detail::spec<Config>::type;
-  using net_type = nn::net<spec, Config::in_channels, T, B>;
-  using tensor_type = tensor<T, B>;
+  using typename base::tensor_type;
+  using base::net;
   static constexpr bool has_descriptor = Config::descriptor_head;
 
   struct output {
@@ -135,10 +136,8 @@ class superpoint {
     tensor_type desc;  // [N, descriptor_size, H/8, W/8] unit-norm descriptors (undefined for MagicPoint)
   };
 
-  net_type net;
-
-  explicit superpoint(rng& g) : net(g) {}
-  explicit superpoint(std::uint64_t seed = 0) : net(rng(seed)) {}
+  explicit superpoint(rng& g) : base(g) {}
+  explicit superpoint(std::uint64_t seed = 0) : base(seed) {}
 
   // x: [N, in_channels, H, W], gray (or RGB when in_channels is 3) in [0, 1] (SPEC 1.3).
   output forward(const tensor_type& x) {
@@ -152,28 +151,6 @@ class superpoint {
     else return {std::get<0>(heads), tensor_type{}};
   }
   output operator()(const tensor_type& x) { return forward(x); }
-
-  void train(bool on = true) {
-    training_ = on;
-    net.train(on);
-  }
-  void eval() { train(false); }
-  bool is_training() const { return training_; }
-  void reset_parameters(rng& g) { net.reset_parameters(g); }
-  template <class F>
-  void visit(nn::path& p, F& f) {
-    nn::detail::visit(net, p, f);
-  }
-  // nn::get<"conv1a">(model) finds named layers of the network.
-  template <nn::fixed_string N>
-  static constexpr bool has = nn::detail::has_named<N, net_type>();
-  template <nn::fixed_string N>
-  auto& get() {
-    return nn::detail::get<N>(net);
-  }
-
- private:
-  bool training_ = true;
 };
 
 }  // namespace kpt::models

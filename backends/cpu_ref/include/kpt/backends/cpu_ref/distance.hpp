@@ -30,7 +30,7 @@ void l2_normalize_backward(cpu_ref, const axis_geom& g, double eps, const T* y, 
     for (index_t i = 0; i < g.inner; ++i) {
       const index_t base = o * g.n * g.inner + i;
       const double nrm = double(norm[o * g.inner + i]);
-      const bool clamped = !(nrm > eps);
+      const bool clamped = nrm < eps;  // as torch: clamp_min passes the gradient at norm == eps
       double dot = 0;
       if (!clamped)
         for (index_t r = 0; r < g.n; ++r) dot += double(gy[base + r * g.inner]) * double(y[base + r * g.inner]);
