@@ -13,6 +13,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 import make_loss_fixtures as L  # noqa: E402
 import torch_models  # noqa: E402
 
+torch.set_default_dtype(torch.float32)  # the fixture script computes in float64; benchmarks run in float32
+
 BATCH, H, W = 8, 240, 320
 
 
