@@ -100,6 +100,36 @@ BOOST_AUTO_TEST_CASE(perfect_detections_score_one) {
   BOOST_TEST(p["matches"] == 30);
 }
 
+// --model runs a network on every image resized to --size: KeyPointNet gives one keypoint per
+// interior cell (8x10 cells at 64x80 -> 48), its descriptors are used, and every pair is scored.
+// MagicPoint has no descriptors and is refused.
+BOOST_AUTO_TEST_CASE(network_mode) {
+  temp_dir d("eval_cli_model");
+  const fs::path hp = d.path / "hp", det = d.path / "det", json = d.path / "out.json", w = d.path / "w.safetensors";
+  make_sequence(hp, det, "i_flat", 0, 0, 1);
+  make_sequence(hp, det, "v_shift", 2, 1, 2);
+  BOOST_TEST_REQUIRE(run_kpt("init --model keypointnet --seed 1 --output '" + w.string() + "'", d.path / "log") == 0);
+  BOOST_TEST_REQUIRE(run_kpt("eval --model keypointnet --weights '" + w.string() + "' --hpatches '" + hp.string() +
+                                 "' --size 64x80 --top-k 300 --json '" + json.string() + "'",
+                             d.path / "log") == 0,
+                     read_text(d.path / "log"));
+  const auto j = nlohmann::json::parse(read_text(json));
+  BOOST_TEST(j["subsets"]["all"]["pairs"] == 2);
+  BOOST_TEST_REQUIRE(j["pairs"].size() == 2u);
+  for (const auto& p : j["pairs"]) {
+    BOOST_TEST(p["n1"] == 48);
+    BOOST_TEST(p["n2"] == 48);
+  }
+  BOOST_TEST(run_kpt("init --model magicpoint --seed 1 --output '" + (d.path / "m.safetensors").string() + "'",
+                     d.path / "log") == 0);
+  BOOST_TEST(run_kpt("eval --model magicpoint --weights '" + (d.path / "m.safetensors").string() + "' --hpatches '" +
+                         hp.string() + "'",
+                     d.path / "log") == 2);
+  BOOST_TEST(read_text(d.path / "log").find("no descriptor head") != std::string::npos, read_text(d.path / "log"));
+  BOOST_TEST(run_kpt("eval --model keypointnet --detections '" + det.string() + "' --hpatches '" + hp.string() + "'",
+                     d.path / "log") == 2);
+}
+
 BOOST_AUTO_TEST_CASE(bad_inputs_exit_with_2) {
   if (!fs::exists(kpt_program())) return;
   temp_dir d("eval_cli");

@@ -1,6 +1,7 @@
-// kpt eval: the HPatches benchmark of SPEC 7 (KP2D protocol) on stored detections.
+// kpt eval: the HPatches benchmark of SPEC 7 (KP2D protocol) on stored detections or a network.
 //
 //   kpt eval --detections DIR --hpatches DIR [--size 240x320] [--top-k 300] [--json FILE]
+//   kpt eval --model M [--variant V] --weights W --hpatches DIR [...]   (a network, run here)
 //
 // DIR/SEQ/N.kpts.npy (K x 3 float32: x, y, score, in pixels of image N resized to --size) and
 // DIR/SEQ/N.desc.npy (K x D float32) for every image of every sequence; pairs (1, k). Prints
@@ -13,19 +14,40 @@
 #include <sstream>
 
 #include "cli.hpp"
+#include "kpt/eval/from_decoded.hpp"
 #include "kpt/eval/hpatches_eval.hpp"
+#include "models.hpp"
 #include "progress.hpp"
 
 namespace {
 
 using namespace kpt;
 
-// The detections to evaluate. A network mode (`--model M --weights W`, run on each resized image
-// through tools/kpt/models.hpp) becomes another eval::detection_source chosen here.
+// A network run on each image resized to the evaluated size, decoded with kpt detect's defaults.
+class model_detections : public eval::detection_source {
+ public:
+  model_detections(const cli::flags& f, std::unique_ptr<cli::model> m) : f_(f), m_(std::move(m)) {}
+  eval::scored_keypoints detect(const eval::view_ref& v, geometry::image_size size) override {
+    const auto img = cli::load_input(f_, *m_, v.image, std::pair{size.height, size.width});
+    return eval::from_decoded(m_->decode(m_->forward(img), cli::decode_settings{}));
+  }
+
+ private:
+  const cli::flags& f_;
+  std::unique_ptr<cli::model> m_;
+};
+
+// The detections to evaluate: stored files, or a network (--model M --weights W).
 std::unique_ptr<eval::detection_source> make_source(const cli::flags& f) {
-  if (!f.has("--detections"))
-    f.fail("give --detections DIR (detections written as SEQ/N.kpts.npy and SEQ/N.desc.npy)");
-  return std::make_unique<eval::npy_detections>(f.existing_dir("--detections"));
+  if (f.has("--detections") == f.has("--model"))
+    f.fail("give either --detections DIR (SEQ/N.kpts.npy and SEQ/N.desc.npy) or --model M --weights W");
+  if (f.has("--detections")) return std::make_unique<eval::npy_detections>(f.existing_dir("--detections"));
+  if (!f.has("--weights")) f.fail("--model needs --weights W (.safetensors)");
+  auto m = cli::model_from_flags(f);
+  if (!m->has_descriptors())
+    f.fail(m->name() + " has no descriptor head; the HPatches metrics need descriptors (use superpoint or keypointnet)");
+  m->load_weights(f.existing_file("--weights"));
+  return std::make_unique<model_detections>(f, std::move(m));
 }
 
 std::string cell(double v, int precision) {
@@ -56,6 +78,9 @@ int run(std::span<const std::string> args) {
                "Evaluates keypoints and descriptors on HPatches pairs (1, k) with the KP2D protocol (SPEC 7):\n"
                "repeatability, localization error, matching score, homography accuracy Cor-1/3/5.");
   f.option("--detections", "DIR", "detections: DIR/SEQ/N.kpts.npy (K x 3 float32 x, y, score) and N.desc.npy (K x D)");
+  f.option("--model", "M", "or run a network: superpoint or keypointnet");
+  f.option("--variant", "V", "variant of the model: " + cli::model_help());
+  f.option("--weights", "W", "the network's weights (.safetensors)");
   f.option("--hpatches", "DIR", "HPatches sequences folder (hpatches-sequences-release)", {.required = true});
   f.option("--size", "HxW", "evaluated image size; detections are in its pixels", {.default_value = "240x320"});
   f.option("--top-k", "N", "keypoints kept per image (300 at 240x320, 1000 at 480x640)", {.default_value = "300"});

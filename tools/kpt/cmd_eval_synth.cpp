@@ -21,6 +21,7 @@
 
 #include "cli.hpp"
 #include "kpt/eval/detection_ap.hpp"
+#include "kpt/eval/from_decoded.hpp"
 #include "kpt/geometry/points.hpp"
 #include "kpt/io/atomic_file.hpp"
 #include "kpt/io/npy.hpp"
@@ -44,14 +45,6 @@ std::vector<index_t> synth_indices(const fs::path& dir) {
   }
   std::sort(out.begin(), out.end());
   return out;
-}
-
-eval::scored_keypoints to_scored(const decode::keypoints<float, cpu>& k) {
-  std::vector<float> rows;
-  const auto xy = k.xy.to_vector(), score = k.score.to_vector();
-  for (index_t i = 0; i < k.size(); ++i)
-    rows.insert(rows.end(), {xy[std::size_t(2 * i)], xy[std::size_t(2 * i + 1)], score[std::size_t(i)]});
-  return eval::scored_keypoints::from_rows(rows);
 }
 
 int run(std::span<const std::string> args) {
@@ -97,7 +90,7 @@ int run(std::span<const std::string> args) {
     eval::scored_keypoints found;
     if (net) {
       const auto input = cli::load_input(f, *net, images / (stem + ".png"), std::nullopt);
-      found = to_scored(net->decode(net->forward(input), settings));
+      found = eval::from_decoded(net->decode(net->forward(input), settings));
     } else {
       const fs::path file = dets / (stem + ".kpts.npy");
       if (!fs::exists(file)) f.fail("missing detections '" + file.string() + "' for image " + stem + ".png");
