@@ -1,35 +1,15 @@
 // models::ionet: parameter count, state_dict keys equal to KP2D's InlierNet(blocks=4), forward.
 #include "support.hpp"
+#include "nn_entries.hpp"
 
 #include "kpt/models/ionet.hpp"
 
 using namespace kpt;
+using kpt::test::entries;
 using kpt::test::random_tensor;
+using kpt::test::split;
 
 namespace {
-
-// "name:d0xd1..." per state_dict entry, in visiting order (a scalar has no dimensions).
-template <class Net>
-std::vector<std::string> entries(Net& net) {
-  std::vector<std::string> out;
-  nn::visit_params(net, [&](const std::string& name, auto& t) {
-    std::string s = name + ":";
-    for (int i = 0; i < t.rank(); ++i) s += (i ? "x" : "") + std::to_string(t.size(i));
-    out.push_back(s);
-  });
-  return out;
-}
-
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const std::size_t j = s.find(' ', i);
-    out.push_back(s.substr(i, j - i));
-    i = j == std::string::npos ? s.size() : j + 1;
-  }
-  return out;
-}
 
 // torch 1.13 InlierNet(blocks=4) state_dict ("key:shape"), SPEC 5.2 / Appendix B.
 const std::string ionet_keys =

@@ -1,36 +1,16 @@
 // models::keypointnet: parameter counts of V0-V4 and the gray variant, state_dict keys equal to
 // KP2D's KeypointNet, forward shapes in training and eval, score mask, coordinate ranges.
 #include "support.hpp"
+#include "nn_entries.hpp"
 
 #include "kpt/models/keypointnet.hpp"
 
 using namespace kpt;
+using kpt::test::entries;
 using kpt::test::random_tensor;
+using kpt::test::split;
 
 namespace {
-
-// "name:d0xd1..." per state_dict entry, in visiting order (a scalar has no dimensions).
-template <class Net>
-std::vector<std::string> entries(Net& net) {
-  std::vector<std::string> out;
-  nn::visit_params(net, [&](const std::string& name, auto& t) {
-    std::string s = name + ":";
-    for (int i = 0; i < t.rank(); ++i) s += (i ? "x" : "") + std::to_string(t.size(i));
-    out.push_back(s);
-  });
-  return out;
-}
-
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const std::size_t j = s.find(' ', i);
-    out.push_back(s.substr(i, j - i));
-    i = j == std::string::npos ? s.size() : j + 1;
-  }
-  return out;
-}
 
 // torch 1.13 KeypointNet state_dicts ("key:shape"), SPEC 5.1 / Appendix B.
 const std::string kp_v4_keys =

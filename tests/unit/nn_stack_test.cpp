@@ -1,6 +1,7 @@
 // nn stacks: channel deduction, names (PyTorch state_dict rules), taps, fork, residual, unused,
 // train/eval switching, initialisation statistics.
 #include "support.hpp"
+#include "nn_entries.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -27,34 +28,13 @@
 #include "kpt/nn/visit.hpp"
 
 using namespace kpt;
+using kpt::test::entries;
 using kpt::test::random_tensor;
+using kpt::test::split;
 
 namespace {
 
 using D = tensor<double, cpu_ref>;
-
-// "name:d0xd1..." per state_dict entry, in visiting order.
-template <class Net>
-std::vector<std::string> entries(Net& net) {
-  std::vector<std::string> out;
-  nn::visit_params(net, [&](const std::string& name, auto& t) {
-    std::string s = name + ":";
-    for (int i = 0; i < t.rank(); ++i) s += (i ? "x" : "") + std::to_string(t.size(i));
-    out.push_back(s);
-  });
-  return out;
-}
-
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const std::size_t j = s.find(' ', i);
-    out.push_back(s.substr(i, j - i));
-    i = j == std::string::npos ? s.size() : j + 1;
-  }
-  return out;
-}
 
 }  // namespace
 

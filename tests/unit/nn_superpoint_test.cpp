@@ -2,36 +2,16 @@
 // modules (magicleap SuperPointNet; rpautrat superpoint_pytorch.SuperPoint for the BN layout),
 // forward shapes, train/eval.
 #include "support.hpp"
+#include "nn_entries.hpp"
 
 #include "kpt/models/superpoint.hpp"
 
 using namespace kpt;
+using kpt::test::entries;
 using kpt::test::random_tensor;
+using kpt::test::split;
 
 namespace {
-
-// "name:d0xd1..." per state_dict entry, in visiting order (a scalar has no dimensions).
-template <class Net>
-std::vector<std::string> entries(Net& net) {
-  std::vector<std::string> out;
-  nn::visit_params(net, [&](const std::string& name, auto& t) {
-    std::string s = name + ":";
-    for (int i = 0; i < t.rank(); ++i) s += (i ? "x" : "") + std::to_string(t.size(i));
-    out.push_back(s);
-  });
-  return out;
-}
-
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const std::size_t j = s.find(' ', i);
-    out.push_back(s.substr(i, j - i));
-    i = j == std::string::npos ? s.size() : j + 1;
-  }
-  return out;
-}
 
 // PyTorch state_dicts ("key:shape", from torch 1.13 modules built as SPEC 1.1 / Appendix B says).
 const std::string sp_magicleap_keys =
