@@ -23,6 +23,7 @@ echo "== 1. Train MagicPoint on synthetic shapes ($STEPS steps of 16 images at 1
 "$KPT" train --model magicpoint --out "$OUT/run" --steps "$STEPS" --batch-size 16 --canvas 480x640 \
   --checkpoint-every 100 --log-every 10
 cp "$OUT/run/weights.safetensors" "$OUT/magicpoint.safetensors"
+"$KPT" plot "$OUT/run" --out "$OUT/loss.svg"
 
 echo "== 2. Evaluate on 200 synthetic test images (a seed training never uses)"
 "$KPT" synth --out "$OUT/synthetic-test" --count 200 --seed 4242424242 > /dev/null
@@ -44,7 +45,7 @@ fi
 echo
 echo "demo: done in $(( $(date +%s) - start )) s"
 echo "  weights          $OUT/magicpoint.safetensors   (kpt detect --model magicpoint --weights ...)"
-echo "  training log     $OUT/run/log.jsonl"
+echo "  training log     $OUT/run/log.jsonl   (curves: $OUT/loss.svg)"
 echo "  metrics          $OUT/metrics-synthetic.json"
 echo "  pictures         $OUT/synthetic-detections/*.kpts.png"
 [ -d "$OUT/hpatches-detections" ] && echo "                   $OUT/hpatches-detections/*/*.kpts.png"

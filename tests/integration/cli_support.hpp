@@ -1,19 +1,30 @@
 #pragma once
 // What the command-line tests share: running build/bin/kpt (found next to the test executable:
 // both go to ${CMAKE_RUNTIME_OUTPUT_DIRECTORY}; tools/CMakeLists.txt makes the tests depend on it),
-// reading its output, and scratch folders.
+// reading its output and training logs, and scratch folders.
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <vector>
 
+#include <nlohmann/json.hpp>
 #include <sys/wait.h>
 #include <unistd.h>
 
 namespace kpt::cli_test {
 
 namespace fs = std::filesystem;
+
+// A training run's log.jsonl, one object per line.
+inline std::vector<nlohmann::json> read_log(const fs::path& run) {
+  std::vector<nlohmann::json> out;
+  std::ifstream in(run / "log.jsonl");
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
 
 inline fs::path kpt_program() { return fs::read_symlink("/proc/self/exe").parent_path() / "kpt"; }
 

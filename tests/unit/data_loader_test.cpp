@@ -14,6 +14,7 @@
 #include "kpt/data/image_folder.hpp"
 #include "kpt/data/loader.hpp"
 #include "kpt/data/synthetic_dataset.hpp"
+#include "kpt/io/npy.hpp"
 
 using namespace kpt;
 using namespace kpt::data;
@@ -174,6 +175,51 @@ BOOST_AUTO_TEST_CASE(image_folder) {
   BOOST_CHECK_THROW(image_folder_dataset(d / "a" / "b" / "three.png"), io_error);
   fs::create_directories(d / "empty");
   BOOST_CHECK_THROW(image_folder_dataset(d / "empty"), io_error);
+  std::error_code ec;
+  fs::remove_all(d, ec);
+}
+
+// Points from a labels folder follow the crop and the resize: a bright 4x4 square whose centre is
+// the labelled point lands where the point says, for every random crop (labels written at half the
+// image's size, as kpt adapt --size would).
+BOOST_AUTO_TEST_CASE(image_folder_labels_follow_the_crop) {
+  const fs::path d = fs::temp_directory_path() / ("kpt_image_folder_labels_" + std::to_string(::getpid()));
+  fs::create_directories(d / "img" / "sub");
+  fs::create_directories(d / "lab" / "sub");
+  // 160x200 image, square covering pixels [97, 100] x [61, 64]: centre (98.5, 62.5).
+  auto img = tensor<std::uint8_t, cpu_ref>::zeros({1, 160, 200});
+  for (index_t y = 61; y <= 64; ++y)
+    for (index_t x = 97; x <= 100; ++x) img.data()[y * 200 + x] = 255;
+  save_png(d / "img" / "sub" / "a.png", img);
+  // In the 80x100 label frame (x_label = (x + 0.5) / 2 - 0.5): (49, 31); a second point outside any crop.
+  auto pts = tensor<float, cpu_ref>::from({2, 3}, {49.f, 31.f, 0.9f, -30.f, 5.f, 0.5f});
+  io::save_npy(d / "lab" / "sub" / "a.kpts.npy", pts);
+  // Area resizing integrates exactly, so the square's centroid moves as the points do.
+  image_folder_dataset ds(d / "img", {.size = {64, 80}, .crop_scale = {0.6, 0.9}, .preserve_aspect = false, .seed = 5,
+                                      .labels = d / "lab", .label_size = geometry::image_size{80, 100}});
+  int seen = 0;
+  for (index_t i = 0; i < 20; ++i) {
+    const auto s = ds.get(i);
+    BOOST_TEST_REQUIRE(s.points.rank() == 2);
+    if (s.points.size(0) == 0) continue;  // the crop missed the square
+    BOOST_TEST_REQUIRE(s.points.size(0) == 1);
+    // The brightness-weighted centre of the square in the output image.
+    double sw = 0, sx = 0, sy = 0;
+    for (index_t y = 0; y < 64; ++y)
+      for (index_t x = 0; x < 80; ++x) {
+        const double v = s.image.data()[y * 80 + x];
+        sw += v, sx += v * double(x), sy += v * double(y);
+      }
+    BOOST_TEST_REQUIRE(sw > 0);
+    BOOST_TEST(std::abs(sx / sw - s.points.data()[0]) < 0.05, "sample " << i);
+    BOOST_TEST(std::abs(sy / sw - s.points.data()[1]) < 0.05, "sample " << i);
+    ++seen;
+  }
+  BOOST_TEST(seen >= 10);
+  fs::remove(d / "lab" / "sub" / "a.kpts.npy");
+  BOOST_CHECK_EXCEPTION(image_folder_dataset(d / "img", {.labels = d / "lab"}), io_error, [](const io_error& e) {
+    return std::string(e.what()).find("kpt adapt") != std::string::npos;
+  });
   std::error_code ec;
   fs::remove_all(d, ec);
 }

@@ -69,7 +69,7 @@ BOOST_AUTO_TEST_CASE(ransac_with_outliers) {
   for (std::size_t i = 0; i < truth.size(); ++i) wrong += int(e.inliers[i]) != truth[i];
   BOOST_TEST(wrong <= 3);  // noisy true matches near 3 px may fall either side
   BOOST_TEST(e.n_inliers >= 115);
-  // The same seed gives the same result.
+  // Deterministic: OpenCV's generator always starts from the same state.
   const auto e2 = estimate_homography(src, dst);
   BOOST_TEST((e2.H - e.H).norm() == 0.0);
 }
@@ -101,7 +101,8 @@ BOOST_AUTO_TEST_CASE(from_matches) {
   for (index_t i = 0; i < 10; ++i) m.push_back({i, 9 - i, 0.0f});
   const auto e = estimate_homography(a, b, m);
   BOOST_TEST_REQUIRE(e.found);
-  BOOST_TEST(corner_error(H, e.H, {240, 320}) < 1e-6);
+  // Exact up to the float32 rounding of the coordinates (findHomography works in float32).
+  BOOST_TEST(corner_error(H, e.H, {240, 320}) < 1e-4);
   m.push_back({10, 0, 0.0f});
   BOOST_CHECK_THROW(estimate_homography(a, b, m), value_error);
 }

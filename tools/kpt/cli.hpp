@@ -75,6 +75,12 @@ class flags {
     specs_.push_back({std::move(name), "", std::move(help), {}, true});
     return *this;
   }
+  // A positional argument (e.g. "RUN", or "A" then "B"), in declaration order; read it by its name:
+  // f.get("RUN"), f.existing_file("A"). Required unless spec says otherwise.
+  flags& positional(std::string name, std::string help, option_spec spec = {.required = true}) {
+    specs_.push_back({std::move(name), "", std::move(help), std::move(spec), false, true});
+    return *this;
+  }
 
   // Parses args (without the command name). Returns false after printing the usage for --help.
   bool parse(std::span<const std::string> args, std::ostream& out);
@@ -86,7 +92,7 @@ class flags {
   std::string get(const std::string& name) const {
     if (auto it = values_.find(name); it != values_.end()) return it->second;
     const spec& s = find(name);
-    if (s.opt.default_value.empty()) fail("missing " + name + " " + s.metavar);
+    if (s.opt.default_value.empty()) fail("missing " + (s.is_positional ? "the argument " + name : name + " " + s.metavar));
     return s.opt.default_value;
   }
   std::int64_t integer(const std::string& name, std::int64_t min = INT64_MIN, std::int64_t max = INT64_MAX) const {
@@ -166,6 +172,7 @@ class flags {
     std::string name, metavar, help;
     option_spec opt;
     bool is_toggle;
+    bool is_positional = false;
   };
   const spec& find(const std::string& name) const {
     for (const auto& s : specs_)
@@ -181,14 +188,15 @@ class flags {
 inline std::string flags::usage() const {
   std::string u = "usage: kpt " + command_;
   for (const auto& s : specs_) {
-    std::string part = s.name + (s.is_toggle ? "" : " " + s.metavar);
+    std::string part = s.is_positional ? s.name : s.name + (s.is_toggle ? "" : " " + s.metavar);
     u += " " + (s.opt.required ? part : "[" + part + "]");
   }
-  u += "\n\n" + summary_ + "\n\nflags:\n";
+  u += "\n\n" + summary_ + "\n\narguments and flags:\n";
   std::size_t width = 6;
-  for (const auto& s : specs_) width = std::max(width, s.name.size() + (s.is_toggle ? 0 : s.metavar.size() + 1));
+  auto left_of = [](const spec& s) { return s.is_toggle || s.is_positional ? s.name : s.name + " " + s.metavar; };
+  for (const auto& s : specs_) width = std::max(width, left_of(s).size());
   for (const auto& s : specs_) {
-    std::string left = s.name + (s.is_toggle ? "" : " " + s.metavar);
+    const std::string left = left_of(s);
     u += "  " + left + std::string(width + 2 - left.size(), ' ') + s.help;
     if (s.opt.required) u += " (required)";
     else if (!s.opt.default_value.empty()) u += " (default " + s.opt.default_value + ")";
@@ -205,7 +213,17 @@ inline bool flags::parse(std::span<const std::string> args, std::ostream& out) {
       out << usage();
       return false;
     }
-    if (a.rfind("--", 0) != 0) fail("unexpected argument '" + a + "'");
+    if (a.rfind("--", 0) != 0) {  // the next positional argument
+      const spec* p = nullptr;
+      for (const auto& sp : specs_)
+        if (sp.is_positional && !values_.count(sp.name)) {
+          p = &sp;
+          break;
+        }
+      if (!p) fail("unexpected argument '" + a + "'");
+      values_[p->name] = a;
+      continue;
+    }
     std::string value;
     bool inline_value = false;
     if (const auto eq = a.find('='); eq != std::string::npos) {
@@ -215,7 +233,7 @@ inline bool flags::parse(std::span<const std::string> args, std::ostream& out) {
     }
     const spec* s = nullptr;
     for (const auto& sp : specs_)
-      if (sp.name == a) s = &sp;
+      if (sp.name == a && !sp.is_positional) s = &sp;
     if (!s) fail("unknown flag '" + a + "'");
     if (values_.count(a)) fail("flag " + a + " given twice");
     if (s->is_toggle) {
@@ -230,7 +248,8 @@ inline bool flags::parse(std::span<const std::string> args, std::ostream& out) {
     values_[a] = value;
   }
   for (const auto& s : specs_)
-    if (s.opt.required && !values_.count(s.name)) fail("missing " + s.name + " " + s.metavar);
+    if (s.opt.required && !values_.count(s.name))
+      fail("missing " + (s.is_positional ? "the argument " + s.name : s.name + " " + s.metavar));
   return true;
 }
 

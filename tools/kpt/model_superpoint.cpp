@@ -33,6 +33,14 @@ class superpoint_model final : public model {
     return r;
   }
 
+  bool has_probability_map() const override { return true; }
+  host_tensor probability_map(const host_tensor& image, decode::softmax_variant softmax) override {
+    no_grad guard;
+    const auto x = image.view_as({1, 1, image.size(-2), image.size(-1)});
+    const auto heat = decode::superpoint_heatmap(net_.forward(x).semi, softmax);  // [1, H, W]
+    return heat.view_as({heat.size(1), heat.size(2)});
+  }
+
   decode::keypoints<float, cpu> decode(const named_outputs& outs, const decode_settings& s) const override {
     const host_tensor desc = net_type::has_descriptor ? output(outs, "desc") : host_tensor{};
     return decode::decode_superpoint(output(outs, "semi"), desc, s.superpoint).front();

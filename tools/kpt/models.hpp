@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -48,6 +49,16 @@ class model {
   virtual named_outputs forward(const host_tensor& image) = 0;
   // forward's outputs -> keypoints.
   virtual decode::keypoints<float, cpu> decode(const named_outputs& outputs, const decode_settings& s) const = 0;
+  // Whether probability_map exists: a dense per-pixel detector map (SuperPoint/MagicPoint; not
+  // KeyPointNet, whose scores are per cell with a regressed offset).
+  virtual bool has_probability_map() const { return false; }
+  // One image [C, H, W] as for forward -> the detector's probability map [H, W] before any
+  // threshold or NMS (softmax, dustbin dropped, depth-to-space). What homographic adaptation
+  // (kpt adapt) aggregates. logic_error when !has_probability_map().
+  virtual host_tensor probability_map(const host_tensor& image, decode::softmax_variant softmax) {
+    (void)image, (void)softmax;
+    throw std::logic_error("kpt: " + name() + " has no dense probability map");
+  }
 };
 
 struct model_info {

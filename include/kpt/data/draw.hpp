@@ -189,6 +189,46 @@ canvas to_canvas(const tensor<float, B>& img) {
   return cv;
 }
 
+namespace draw_detail {
+
+template <HostBackend B>
+void check_picture_input(const tensor<float, B>& img, const char* who) {
+  require<shape_error>(img.defined() && img.rank() == 3 && (img.size(0) == 1 || img.size(0) == 3), who,
+                       ": expects an image [1 or 3, H, W], got ", img.defined() ? img.shape().str() : std::string("undefined"));
+}
+
+// Copies img ([1 or 3, H, W] in [0, 1]) enlarged `scale` times (nearest) into the RGB canvas cv
+// (0..255) with its left edge at column x0.
+template <HostBackend B>
+void blit(canvas& cv, const tensor<float, B>& img, int scale, index_t x0) {
+  const index_t h = img.size(1), w = img.size(2), c = img.size(0);
+  for (int k = 0; k < 3; ++k)
+    for (index_t y = 0; y < h * scale; ++y)
+      for (index_t x = 0; x < w * scale; ++x)
+        cv.at(k, y, x0 + x) = 255.f * img.data()[((c == 3 ? k : 0) * h + y / scale) * w + x / scale];
+}
+
+// Where pixel centre p of an image lands in its enlarged copy at column x0.
+inline point2 enlarged(point2 p, int scale, index_t x0 = 0) {
+  return point2(p.x() * scale + (scale - 1) / 2.0 + double(x0), p.y() * scale + (scale - 1) / 2.0);
+}
+
+// A dot ringed with black, so that it shows on any colour.
+inline void ringed_dot(canvas& cv, point2 c, double radius, const colour& dot) {
+  fill_circle(cv, c, radius + 1, {0, 0, 0});
+  fill_circle(cv, c, radius, dot);
+}
+
+template <HostBackend B>
+tensor<std::uint8_t, B> to_bytes(const canvas& cv) {
+  auto out = tensor<std::uint8_t, B>::empty({cv.channels, cv.height, cv.width});
+  for (std::size_t i = 0; i < cv.px.size(); ++i)
+    out.data()[i] = std::uint8_t(std::clamp(std::floor(double(cv.px[i]) + 0.5), 0.0, 255.0));
+  return out;
+}
+
+}  // namespace draw_detail
+
 // An RGB picture of an image with points marked, for people to look at: the image (gray or RGB,
 // [C, H, W] in [0, 1]) enlarged `scale` times (nearest), each point (x, y) drawn as a filled dot
 // of radius `radius` (in enlarged pixels) at the centre of its enlarged pixel, in `dot`, ringed
@@ -196,24 +236,43 @@ canvas to_canvas(const tensor<float, B>& img) {
 template <HostBackend B>
 tensor<std::uint8_t, B> overlay_points(const tensor<float, B>& img, std::span<const point2> pts, int scale = 1,
                                        double radius = 1.5, colour dot = {255.f, 0.f, 0.f}) {
-  require<shape_error>(img.defined() && img.rank() == 3 && (img.size(0) == 1 || img.size(0) == 3),
-                       "data::overlay_points: expects an image [1 or 3, H, W], got ",
-                       img.defined() ? img.shape().str() : std::string("undefined"));
+  draw_detail::check_picture_input(img, "data::overlay_points");
   require<value_error>(scale >= 1, "data::overlay_points: scale ", scale, " must be >= 1");
-  const index_t h = img.size(1), w = img.size(2), c = img.size(0);
-  canvas cv(h * scale, w * scale, 3);
-  for (int k = 0; k < 3; ++k)
-    for (index_t y = 0; y < cv.height; ++y)
-      for (index_t x = 0; x < cv.width; ++x)
-        cv.at(k, y, x) = 255.f * img.data()[((c == 3 ? k : 0) * h + y / scale) * w + x / scale];
-  for (const auto& p : pts)
-    fill_circle(cv, point2(p.x() * scale + (scale - 1) / 2.0, p.y() * scale + (scale - 1) / 2.0), radius + 1, {0, 0, 0});
-  for (const auto& p : pts)
-    fill_circle(cv, point2(p.x() * scale + (scale - 1) / 2.0, p.y() * scale + (scale - 1) / 2.0), radius, dot);
-  auto out = tensor<std::uint8_t, B>::empty({3, cv.height, cv.width});
-  for (std::size_t i = 0; i < cv.px.size(); ++i)
-    out.data()[i] = std::uint8_t(std::clamp(std::floor(double(cv.px[i]) + 0.5), 0.0, 255.0));
-  return out;
+  canvas cv(img.size(1) * scale, img.size(2) * scale, 3);
+  draw_detail::blit(cv, img, scale, 0);
+  for (const auto& p : pts) fill_circle(cv, draw_detail::enlarged(p, scale), radius + 1, {0, 0, 0});
+  for (const auto& p : pts) fill_circle(cv, draw_detail::enlarged(p, scale), radius, dot);
+  return draw_detail::to_bytes<B>(cv);
+}
+
+// One correspondence to draw: point a of the left image, point b of the right one.
+struct match_line {
+  point2 a, b;
+  colour c;
+};
+
+// An RGB picture of matches: image `left` and image `right` ([1 or 3, H, W] in [0, 1]; the lower
+// one padded with black) side by side, both enlarged `scale` times, and for every line a segment of
+// `thickness` from a to b in its colour with ringed dots at both ends. Lines are drawn in order,
+// so the last ones are on top.
+template <HostBackend B>
+tensor<std::uint8_t, B> draw_matches(const tensor<float, B>& left, const tensor<float, B>& right,
+                                     std::span<const match_line> lines, int scale = 1, double thickness = 1.0) {
+  draw_detail::check_picture_input(left, "data::draw_matches (left image)");
+  draw_detail::check_picture_input(right, "data::draw_matches (right image)");
+  require<value_error>(scale >= 1, "data::draw_matches: scale ", scale, " must be >= 1");
+  const index_t x0 = left.size(2) * scale;
+  canvas cv(std::max(left.size(1), right.size(1)) * scale, x0 + right.size(2) * scale, 3);
+  draw_detail::blit(cv, left, scale, 0);
+  draw_detail::blit(cv, right, scale, x0);
+  const double r = std::max(1.5, thickness + 0.5);
+  for (const auto& l : lines) {
+    const point2 a = draw_detail::enlarged(l.a, scale), b = draw_detail::enlarged(l.b, scale, x0);
+    draw_line(cv, a, b, thickness, l.c);
+    draw_detail::ringed_dot(cv, a, r, l.c);
+    draw_detail::ringed_dot(cv, b, r, l.c);
+  }
+  return draw_detail::to_bytes<B>(cv);
 }
 
 }  // namespace kpt::data

@@ -14,7 +14,9 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cmath>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +25,7 @@
 #include "kpt/data/image.hpp"
 #include "kpt/data/sample_rng.hpp"
 #include "kpt/geometry/resize.hpp"
+#include "kpt/io/npy.hpp"
 
 namespace kpt::data {
 
@@ -34,6 +37,13 @@ struct image_folder_options {
   geometry::resize_mode interpolation = geometry::resize_mode::area;  // cv2 INTER_AREA / PIL antialias
   std::vector<std::string> extensions = {".png", ".jpg", ".jpeg", ".ppm", ".pgm"};  // case-insensitive
   std::uint64_t seed = 0;
+  // Points of every image (SuperPoint joint training): labels/<the image's path below the root,
+  // extension replaced by .kpts.npy>, [K, >= 2] float32 rows starting with x, y (kpt adapt and
+  // kpt detect write [K, 3]: x, y, score) in pixels of the image resized whole to label_size
+  // (none: of the original image). They follow the crop and the resize; points that leave the
+  // image are dropped. Every image must have its file.
+  std::filesystem::path labels{};
+  std::optional<geometry::image_size> label_size{};
 };
 
 class image_folder_dataset {
@@ -60,6 +70,23 @@ class image_folder_dataset {
     std::sort(files_.begin(), files_.end());
     require<io_error>(!files_.empty(), "image_folder_dataset: no images (", o_.extensions.size(),
                       " extensions: .png, .jpg, ...) under '", root_.string(), "'");
+    if (!o_.labels.empty()) {
+      index_t missing = 0;
+      std::filesystem::path first;
+      for (index_t i = 0; i < size(); ++i)
+        if (!fs::is_regular_file(label_file(i), ec)) {
+          if (missing++ == 0) first = label_file(i);
+        }
+      require<io_error>(missing == 0, "image_folder_dataset: ", missing, " of the ", size(),
+                        " images have no points file, e.g. '", first.string(), "'; write them with kpt adapt --input ",
+                        root_.string(), " --output ", o_.labels.string());
+    }
+  }
+
+  // The points file of image i (labels set).
+  std::filesystem::path label_file(index_t i) const {
+    auto rel = std::filesystem::relative(files_[std::size_t(i % size())], root_);
+    return o_.labels / rel.replace_extension(".kpts.npy");
   }
 
   index_t size() const { return index_t(files_.size()); }
@@ -89,12 +116,39 @@ class image_folder_dataset {
         std::copy_n(img.data() + (c * h + y0 + y) * w + x0, crop_w, crop.data() + (c * crop_h + y) * crop_w);
     image_sample s;
     s.image = geometry::resize(crop, o_.size, o_.interpolation);
-    s.points = tensor<float, cpu_ref>::empty({0, 2});
+    s.points = o_.labels.empty() ? tensor<float, cpu_ref>::empty({0, 2})
+                                 : cropped_points(i, {h, w}, double(x0), double(y0), double(crop_w), double(crop_h));
     s.name = std::filesystem::relative(path, root_).string();
     return s;
   }
 
  private:
+  // Image i's points moved from the label frame to the crop (x0, y0, cw, ch) of the original
+  // image (size full) resized to o_.size, with resize's pixel-centre convention
+  // x_out = (x_in + 0.5) * out / in - 0.5.
+  tensor<float, cpu_ref> cropped_points(index_t i, geometry::image_size full, double x0, double y0, double cw,
+                                        double ch) const {
+    const auto file = label_file(i);
+    const auto rows = io::load_npy<float>(file);
+    require<io_error>(rows.rank() == 2 && rows.size(1) >= 2, "image_folder_dataset: '", file.string(),
+                      "' must hold [K, 2] or [K, 3] points (x, y[, score]), got ", rows.shape().str());
+    const geometry::image_size from = o_.label_size.value_or(full);
+    const double sx = double(full.width) / double(from.width), sy = double(full.height) / double(from.height);
+    const double ox = double(o_.size.width) / cw, oy = double(o_.size.height) / ch;
+    std::vector<float> kept;
+    for (index_t k = 0; k < rows.size(0); ++k) {
+      const double x = rows.data()[k * rows.size(1)], y = rows.data()[k * rows.size(1) + 1];
+      require<io_error>(std::isfinite(x) && std::isfinite(y), "image_folder_dataset: '", file.string(), "' row ", k,
+                        " is not finite");
+      const double u = ((x + 0.5) * sx - 0.5 - x0 + 0.5) * ox - 0.5, v = ((y + 0.5) * sy - 0.5 - y0 + 0.5) * oy - 0.5;
+      if (u >= 0 && v >= 0 && u <= double(o_.size.width - 1) && v <= double(o_.size.height - 1))
+        kept.insert(kept.end(), {float(u), float(v)});
+    }
+    auto out = tensor<float, cpu_ref>::empty({index_t(kept.size() / 2), 2});
+    std::copy(kept.begin(), kept.end(), out.data());
+    return out;
+  }
+
   std::filesystem::path root_;
   image_folder_options o_;
   std::vector<std::filesystem::path> files_;

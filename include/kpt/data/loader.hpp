@@ -159,4 +159,14 @@ tensor<float, cpu_ref> stack_images(const std::vector<S>& batch, tensor<float, c
   return out;
 }
 
+// Stacks one mask member [H, W] of every sample into [N, H, W] (e.g. pair_sample::valid_mask).
+template <class S>
+tensor<float, cpu_ref> stack_masks(const std::vector<S>& batch, tensor<float, cpu_ref> S::*member) {
+  const auto x = stack_images(batch, member);  // [N, C, H, W]
+  require<shape_error>(x.size(1) == 1, "stack_masks: expects masks [H, W], got ", (batch.front().*member).shape().str());
+  auto out = tensor<float, cpu_ref>::empty({x.size(0), x.size(2), x.size(3)});
+  std::copy_n(x.data(), x.numel(), out.data());
+  return out;
+}
+
 }  // namespace kpt::data

@@ -6,19 +6,22 @@
 //   if (e.found) use(e.H, e.inliers);
 //   auto e2 = eval::estimate_homography(kp1, kp2, matches);   // from descriptor matches
 //
-// As cv2.findHomography: RANSAC picks the model with the most inliers (no refit inside the loop),
-// then H is re-estimated on those inliers by the normalised DLT and polished by Levenberg-Marquardt
-// (at most 10 iterations) on the squared transfer error |H(src) - dst|^2; the inlier mask is the
-// RANSAC one. Fewer than 4 correspondences, or no non-degenerate sample, gives found = false
-// (where cv2.findHomography returns None or raises).
+// As cv2.findHomography: RANSAC with OpenCV's own sampler (opencv_ransac.hpp: the same samples, so
+// the same model on the same matches) picks the model with the most inliers, then H is re-estimated
+// on those inliers by the same DLT and polished by Levenberg-Marquardt (at most 10 iterations) on
+// the squared transfer error |H(src) - dst|^2; the inlier mask is the RANSAC one. Exactly 4
+// correspondences are fitted directly. Fewer than 4, or no non-degenerate sample, gives
+// found = false (where cv2.findHomography returns None or raises). The seed of the options is not
+// used: OpenCV's generator always starts from the same state.
 #include <cmath>
 #include <cstdint>
 #include <span>
-
-#include <Eigen/Cholesky>
 #include <vector>
 
+#include <Eigen/Cholesky>
+
 #include "kpt/eval/matching.hpp"
+#include "kpt/eval/opencv_ransac.hpp"
 #include "kpt/geometry/ransac.hpp"
 
 namespace kpt::eval {
@@ -29,8 +32,6 @@ inline geometry::ransac_options kp2d_ransac_options() {
   o.threshold = 3.0;
   o.max_iterations = 5000;
   o.confidence = 0.995;
-  o.seed = 0;
-  o.refine = false;  // the final fit is refine_homography, as OpenCV
   return o;
 }
 
@@ -105,25 +106,47 @@ inline homography_estimate estimate_homography(std::span<const geometry::point2>
                                                const geometry::ransac_options& o = kp2d_ransac_options()) {
   require<shape_error>(src.size() == dst.size(), "eval::estimate_homography: ", src.size(), " source points but ",
                        dst.size(), " destination points");
+  require<value_error>(o.threshold > 0 && std::isfinite(o.threshold), "eval::estimate_homography: threshold must be > 0, got ",
+                       o.threshold);
+  require<value_error>(o.max_iterations > 0 && o.max_iterations <= INT32_MAX,
+                       "eval::estimate_homography: max_iterations must be in [1, 2^31), got ", o.max_iterations);
+  require<value_error>(o.confidence > 0 && o.confidence < 1, "eval::estimate_homography: confidence must be in (0, 1), got ",
+                       o.confidence);
   homography_estimate e;
   e.inliers.assign(src.size(), 0);
   if (src.size() < 4) return e;
-  const auto r = geometry::find_homography_ransac(src, dst, o);
-  e.found = r.found && r.model.allFinite();
-  if (e.found) {
-    // OpenCV's final fit: DLT on the inliers of the best sample, then Levenberg-Marquardt.
-    std::vector<geometry::point2> a, b;
-    for (std::size_t i = 0; i < src.size(); ++i)
-      if (r.inliers[i]) a.push_back(src[i]), b.push_back(dst[i]);
-    geometry::homography H = r.model;
-    if (a.size() > 4)
-      if (const auto d = geometry::try_find_homography(a, b)) H = *d;
-    H = refine_homography(H, a, b);
-    e.H = geometry::normalized(H.allFinite() ? H : r.model);
+  // findHomography works on float32 coordinates.
+  std::vector<opencv::pointf> a(src.size()), b(dst.size());
+  for (std::size_t i = 0; i < src.size(); ++i) {
+    a[i] = {float(src[i].x()), float(src[i].y())};
+    b[i] = {float(dst[i].x()), float(dst[i].y())};
   }
+  if (src.size() == 4) {  // OpenCV fits the four directly, without RANSAC or refinement
+    const auto H = opencv::dlt(a, b);
+    if (!H) return e;
+    e.found = true;
+    e.H = geometry::normalized(*H);
+    e.inliers.assign(4, 1);
+    e.n_inliers = 4;
+    return e;
+  }
+  const auto r = opencv::find_homography_ransac(a, b, o.threshold, int(o.max_iterations), o.confidence);
+  e.iterations = r.iterations;
+  if (!r.found) return e;
+  // The final fit: the same DLT on the inliers, then Levenberg-Marquardt on them.
+  std::vector<opencv::pointf> ai, bi;
+  std::vector<geometry::point2> a2, b2;
+  for (std::size_t i = 0; i < src.size(); ++i)
+    if (r.inliers[i]) {
+      ai.push_back(a[i]), bi.push_back(b[i]);
+      a2.emplace_back(a[i].x, a[i].y), b2.emplace_back(b[i].x, b[i].y);
+    }
+  const geometry::homography H0 = opencv::dlt(ai, bi).value_or(r.H);
+  const geometry::homography H = refine_homography(H0, a2, b2);
+  e.found = true;
+  e.H = geometry::normalized(H.allFinite() ? H : H0);
   e.inliers = r.inliers;
   e.n_inliers = r.n_inliers;
-  e.iterations = r.iterations;
   return e;
 }
 

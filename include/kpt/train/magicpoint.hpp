@@ -10,7 +10,6 @@
 // only on (seed, step), so with one thread the losses after a resume are bitwise those of an
 // uninterrupted run.
 #include <atomic>
-#include <chrono>
 #include <cmath>
 #include <functional>
 #include <string>
@@ -31,6 +30,7 @@
 #include "kpt/nn/visit.hpp"
 #include "kpt/optim/adam.hpp"
 #include "kpt/train/checkpoint.hpp"
+#include "kpt/train/loop.hpp"
 #include "kpt/train/run_folder.hpp"
 
 namespace kpt::train {
@@ -95,29 +95,6 @@ struct magicpoint_options {
   }
 };
 
-// [N, H, W] from N masks [H, W].
-inline tensor<float, cpu_ref> stack_masks(const std::vector<tensor<float, cpu_ref>>& masks) {
-  require<value_error>(!masks.empty(), "stack_masks: no masks");
-  const index_t h = masks[0].size(0), w = masks[0].size(1), n = index_t(masks.size());
-  auto out = tensor<float, cpu_ref>::empty({n, h, w});
-  auto dst = out.values();
-  for (index_t i = 0; i < n; ++i) {
-    const auto src = masks[std::size_t(i)].values();
-    std::copy(src.begin(), src.end(), dst.begin() + i * h * w);
-  }
-  return out;
-}
-
-// What the trainer reports after every step.
-struct step_report {
-  index_t step = 0, steps = 0;      // steps done, of
-  double loss = 0, lr = 0;
-  double images_per_s = 0;          // over the last step
-  double seconds = 0;               // since this process started training
-};
-
-enum class train_status { finished, interrupted };
-
 // model: a models::superpoint<Config, float, cpu> (MagicPoint: no descriptor head is needed, but
 // a descriptor head is allowed and left untrained). Starts from the model's current weights, or
 // from the newest checkpoint of `run` when resume is set. `stop` is polled after every step
@@ -158,63 +135,35 @@ train_status train_magicpoint(Model& model, const magicpoint_options& o, const r
   std::vector<std::vector<data::pair_sample>> fixed;  // overfit mode: the batches cycled over
   for (index_t i = 0; i < o.overfit_batches; ++i) fixed.push_back(loader.next());
 
-  auto checkpoint = [&](index_t at) {
-    nlohmann::json meta = run_meta;
-    meta["step"] = at;
-    save_checkpoint(run.checkpoint_path(at), model, opt, meta);
-    run.prune(o.keep);
-  };
+  const loop_options lo{.steps = o.steps, .log_every = o.log_every, .checkpoint_every = o.checkpoint_every,
+                        .keep = o.keep, .images_per_step = double(o.batch_size)};
+  const auto status = run_steps(
+      step, lo, run, run_meta,
+      [&](index_t s) {
+        const index_t batch_index = o.overfit_batches > 0 ? s % o.overfit_batches : s;
+        const auto batch = o.overfit_batches > 0 ? fixed[std::size_t(batch_index)] : loader.next();
+        const auto x = data::stack_images(batch, &data::pair_sample::warped).template to<B>();  // [N, 1, H, W]
+        std::vector<std::vector<geometry::point2>> points;
+        for (const auto& p : batch) points.push_back(geometry::to_points(p.warped_points));
+        const auto labels = losses::superpoint_labels<B>(points, o.size, o.seed ^ (0x9e3779b97f4a7c15ull * std::uint64_t(batch_index + 1)));
+        const auto cells = losses::cell_valid_mask(data::stack_masks(batch, &data::pair_sample::valid_mask)).template to<B>();
 
-  const auto t_start = std::chrono::steady_clock::now();
-  while (step < o.steps) {
-    const auto t0 = std::chrono::steady_clock::now();
-    const index_t batch_index = o.overfit_batches > 0 ? step % o.overfit_batches : step;
-    const auto batch = o.overfit_batches > 0 ? fixed[std::size_t(batch_index)] : loader.next();
-    const auto x = data::stack_images(batch, &data::pair_sample::warped).template to<B>();  // [N, 1, H, W]
-    std::vector<std::vector<geometry::point2>> points;
-    std::vector<tensor<float, cpu_ref>> masks;
-    for (const auto& s : batch) {
-      points.push_back(geometry::to_points(s.warped_points));
-      masks.push_back(s.valid_mask);
-    }
-    const auto labels = losses::superpoint_labels<B>(points, o.size, o.seed ^ (0x9e3779b97f4a7c15ull * std::uint64_t(batch_index + 1)));
-    const auto cells = losses::cell_valid_mask(stack_masks(masks)).template to<B>();
-
-    auto out = model.forward(x);
-    auto loss = losses::detector_loss(out.semi, labels, cells);
-    const double value = double(loss.item());
-    require<numeric_error>(std::isfinite(value), "magicpoint: the detector loss is ", value, " at step ", step + 1,
-                           "; lower the learning rate (--lr) or resume from the last checkpoint");
-    opt.zero_grad();
-    loss.backward();
-    opt.step();
-    ++step;
-
-    const auto t1 = std::chrono::steady_clock::now();
-    step_report r;
-    r.step = step;
-    r.steps = o.steps;
-    r.loss = value;
-    r.lr = opt.lr(0);
-    r.images_per_s = double(o.batch_size) / std::chrono::duration<double>(t1 - t0).count();
-    r.seconds = std::chrono::duration<double>(t1 - t_start).count();
-    if (step % o.log_every == 0 || step == o.steps)
-      run.log({{"step", step}, {"loss", value}, {"detector", value}, {"lr", r.lr}, {"images_per_s", r.images_per_s},
-               {"seconds", r.seconds}});
-    if (on_step) on_step(r);
-    const bool stopping = stop && stop->load();
-    if (step % o.checkpoint_every == 0 || step == o.steps || stopping) checkpoint(step);
-    if (stopping && step < o.steps) return train_status::interrupted;
-  }
-  // The final weights alone, loadable by `kpt detect --weights`.
-  io::safetensors_writer w;
-  nn::visit_params(model, [&](const std::string& name, auto& t) { w.add(name, t); });
-  // The metadata of `kpt init` / tools/kpt/model_weights.hpp: PyTorch format, model, variant.
-  w.set_metadata("format", "pt");
-  w.set_metadata("kpt.model", run_meta.value("model", std::string("magicpoint")));
-  w.set_metadata("kpt.variant", run_meta.value("variant", std::string("default")));
-  w.write(run.weights_path());
-  return train_status::finished;
+        auto out = model.forward(x);
+        auto loss = losses::detector_loss(out.semi, labels, cells);
+        const double value = double(loss.item());
+        require<numeric_error>(std::isfinite(value), "magicpoint: the detector loss is ", value, " at step ", s + 1,
+                               "; lower the learning rate (--lr) or resume from the last checkpoint");
+        opt.zero_grad();
+        loss.backward();
+        opt.step();
+        return step_outcome{value, opt.lr(0), {{"loss", value}, {"detector", value}}};
+      },
+      [&](const std::filesystem::path& file, const nlohmann::json& meta) { save_checkpoint(file, model, opt, meta); },
+      on_step, stop);
+  if (status == train_status::finished)
+    save_weights(run.weights_path(), model, run_meta.value("model", std::string("magicpoint")),
+                 run_meta.value("variant", std::string("default")));
+  return status;
 }
 
 }  // namespace kpt::train
