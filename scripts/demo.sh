@@ -30,6 +30,13 @@ echo "== 2. Evaluate on 200 synthetic test images (a seed training never uses)"
 "$KPT" eval-synth --images "$OUT/synthetic-test" --model magicpoint --weights "$OUT/magicpoint.safetensors" \
   --json "$OUT/metrics-synthetic.json"
 
+SHIPPED=models/magicpoint-shapes.safetensors   # kpt-trained, 2,859 steps (models/README.md)
+if [ -f "$SHIPPED" ]; then
+  echo "== 2b. The same evaluation for the MagicPoint kpt ships (trained longer by kpt, models/README.md)"
+  "$KPT" eval-synth --images "$OUT/synthetic-test" --model magicpoint --weights "$SHIPPED" \
+    --json "$OUT/metrics-synthetic-shipped.json"
+fi
+
 echo "== 3. Detect keypoints on pictures"
 mkdir -p "$OUT/synthetic-pictures"
 for i in 0 1 2 3 4 5 6 7; do cp "$OUT/synthetic-test/$i.png" "$OUT/synthetic-pictures/"; done
@@ -38,6 +45,8 @@ for i in 0 1 2 3 4 5 6 7; do cp "$OUT/synthetic-test/$i.png" "$OUT/synthetic-pic
 if [ -d "$HPATCHES" ]; then
   "$KPT" detect --model magicpoint --weights "$OUT/magicpoint.safetensors" --input "$HPATCHES" \
     --output "$OUT/hpatches-detections" --size 240x320 --draw --top-k 300
+  [ -f "$SHIPPED" ] && "$KPT" detect --model magicpoint --weights "$SHIPPED" --input "$HPATCHES" \
+    --output "$OUT/hpatches-detections-shipped" --size 240x320 --draw --top-k 300
 else
   echo "demo: $HPATCHES not found; skipping the HPatches pictures"
 fi
@@ -47,6 +56,8 @@ echo "demo: done in $(( $(date +%s) - start )) s"
 echo "  weights          $OUT/magicpoint.safetensors   (kpt detect --model magicpoint --weights ...)"
 echo "  training log     $OUT/run/log.jsonl   (curves: $OUT/loss.svg)"
 echo "  metrics          $OUT/metrics-synthetic.json"
+[ -f "$OUT/metrics-synthetic-shipped.json" ] && echo "                   $OUT/metrics-synthetic-shipped.json   (the shipped MagicPoint)"
 echo "  pictures         $OUT/synthetic-detections/*.kpts.png"
 [ -d "$OUT/hpatches-detections" ] && echo "                   $OUT/hpatches-detections/*/*.kpts.png"
+[ -d "$OUT/hpatches-detections-shipped" ] && echo "                   $OUT/hpatches-detections-shipped/*/*.kpts.png   (the shipped MagicPoint)"
 exit 0

@@ -125,7 +125,13 @@ BOOST_AUTO_TEST_CASE(keypointnet_sizes_folders_and_magicpoint) {
   fs::copy_file(odd, in / "odd.png");
   write_picture(in / "sub" / "deeper" / "b.png", 64, 80, 3);
   { std::ofstream(in / "notes.txt") << "not an image"; }
+  // A symlink to an image outside the folder is written by its own name, inside --output.
+  fs::create_directories(d.path / "elsewhere");
+  write_picture(d.path / "elsewhere" / "real.png", 64, 80, 4);
+  fs::create_symlink(d.path / "elsewhere" / "real.png", in / "sub" / "linked.png");
   BOOST_TEST_REQUIRE(run_kpt("detect --model keypointnet --weights " + q(w) + " --input " + q(in) + " --output " + q(out) + " --size 64x80 --draw", log) == 0);
+  BOOST_TEST(fs::exists(out / "sub" / "linked.kpts.npy"));
+  BOOST_TEST(!fs::exists(d.path / "elsewhere" / "real.kpts.npy"));
   const auto kpts = npy(out / "odd.kpts.npy");
   const auto expected = decode::decode_keypointnet(score, coord, desc)[0];
   BOOST_TEST(expected.size() == 6 * 8);  // every interior cell (the border cells score 0)

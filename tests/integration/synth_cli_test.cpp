@@ -2,6 +2,9 @@
 #include <boost/test/unit_test.hpp>
 
 #include <string>
+#include <utility>
+
+#include <nlohmann/json.hpp>
 
 #include "cli_support.hpp"
 #include "kpt/data/image.hpp"
@@ -63,6 +66,40 @@ BOOST_AUTO_TEST_CASE(bad_command_lines_exit_with_2) {
   { std::ofstream(d.path / "file") << "x"; }
   BOOST_TEST(run_kpt("synth --out '" + (d.path / "file").string() + "' --count 1", log) == 2);
   BOOST_TEST(read_text(log).find("is a file") != std::string::npos);
+}
+
+// kpt eval-synth --detections: the ground-truth corners themselves score AP 1 (rounded to pixels
+// as rpautrat's evaluation does); every corner moved by 5 px (beyond the 4 px distance) scores 0.
+BOOST_AUTO_TEST_CASE(eval_synth_scores_detections) {
+  temp_dir d("eval_synth_cli");
+  const auto shapes = d.path / "shapes", exact = d.path / "exact", moved = d.path / "moved";
+  BOOST_TEST_REQUIRE(run_kpt("synth --out '" + shapes.string() + "' --count 6 --canvas 240x320 --seed 9", d.path / "log") == 0);
+  fs::create_directories(exact);
+  fs::create_directories(moved);
+  for (int i = 0; i < 6; ++i) {
+    const auto pts = io::load_npy<float>(shapes / (std::to_string(i) + ".points.npy"));
+    auto a = tensor<float, cpu_ref>::empty({pts.size(0), 3}), b = a.clone();
+    for (index_t k = 0; k < pts.size(0); ++k) {
+      const float x = pts.data()[2 * k], y = pts.data()[2 * k + 1], score = 1.f - 0.01f * float(k);
+      for (const auto& [t, dx] : {std::pair{&a, 0.f}, {&b, 5.f}}) {
+        t->data()[3 * k] = x + dx;
+        t->data()[3 * k + 1] = y;
+        t->data()[3 * k + 2] = score;
+      }
+    }
+    io::save_npy(exact / (std::to_string(i) + ".kpts.npy"), a);
+    io::save_npy(moved / (std::to_string(i) + ".kpts.npy"), b);
+  }
+  auto ap = [&](const fs::path& dets) {
+    const auto json = d.path / "ap.json";
+    BOOST_TEST_REQUIRE(run_kpt("eval-synth --images '" + shapes.string() + "' --detections '" + dets.string() +
+                                   "' --json '" + json.string() + "'",
+                               d.path / "log") == 0,
+                       read_text(d.path / "log"));
+    return nlohmann::json::parse(read_text(json)).at("average_precision").get<double>();
+  };
+  BOOST_TEST(ap(exact) > 0.999);
+  BOOST_TEST(ap(moved) == 0.0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -190,7 +190,11 @@ BOOST_AUTO_TEST_CASE(image_folder_labels_follow_the_crop) {
   auto img = tensor<std::uint8_t, cpu_ref>::zeros({1, 160, 200});
   for (index_t y = 61; y <= 64; ++y)
     for (index_t x = 97; x <= 100; ++x) img.data()[y * 200 + x] = 255;
-  save_png(d / "img" / "sub" / "a.png", img);
+  // The photo is a symlink to a file elsewhere (as scripts/training-photos.sh makes them): its
+  // points are still looked up by its place below the folder.
+  fs::create_directories(d / "elsewhere");
+  save_png(d / "elsewhere" / "real.png", img);
+  fs::create_symlink(d / "elsewhere" / "real.png", d / "img" / "sub" / "a.png");
   // In the 80x100 label frame (x_label = (x + 0.5) / 2 - 0.5): (49, 31); a second point outside any crop.
   auto pts = tensor<float, cpu_ref>::from({2, 3}, {49.f, 31.f, 0.9f, -30.f, 5.f, 0.5f});
   io::save_npy(d / "lab" / "sub" / "a.kpts.npy", pts);
@@ -216,6 +220,8 @@ BOOST_AUTO_TEST_CASE(image_folder_labels_follow_the_crop) {
     ++seen;
   }
   BOOST_TEST(seen >= 10);
+  BOOST_TEST(ds.get(0).name == "sub/a.png");
+  BOOST_TEST(relative_below(d / "img" / "sub" / "a.png", d / "img" / "") == fs::path("sub/a.png"));
   fs::remove(d / "lab" / "sub" / "a.kpts.npy");
   BOOST_CHECK_EXCEPTION(image_folder_dataset(d / "img", {.labels = d / "lab"}), io_error, [](const io_error& e) {
     return std::string(e.what()).find("kpt adapt") != std::string::npos;

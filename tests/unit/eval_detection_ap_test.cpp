@@ -41,6 +41,26 @@ BOOST_AUTO_TEST_CASE(images_are_pooled_by_score) {
   BOOST_TEST(r.ground_truth == 3);
 }
 
+// Interpolated precision (rpautrat's compute_pr): ranking tp, fp, tp, tp over 3 points has raw
+// precision 1, 1/2, 2/3, 3/4 at recall 1/3, 1/3, 2/3, 1; the precision at recall 2/3 becomes 3/4
+// (the best at any higher recall), so AP = 1/3 + 3/4 * 1/3 + 3/4 * 1/3 = 5/6, not the raw 0.8056.
+BOOST_AUTO_TEST_CASE(precision_is_interpolated) {
+  eval::detection_counter c(4.0);
+  c.add(detections({10, 10, 0.9f, 70, 70, 0.8f, 30, 30, 0.7f, 50, 50, 0.6f}),
+        std::vector<point2>{{10, 10}, {30, 30}, {50, 50}});
+  BOOST_TEST(c.result().average_precision == 5.0 / 6.0, boost::test_tools::tolerance(1e-12));
+}
+
+// rpautrat's ground truth: rounded, clipped into the image, duplicates merged.
+BOOST_AUTO_TEST_CASE(pixel_ground_truth_rounds_clips_and_merges) {
+  const std::vector<point2> raw = {{3.4, 5.6}, {3.2, 6.4}, {159.7, -0.2}, {10.5, 2.49}};
+  const auto gt = eval::pixel_ground_truth(raw, {120, 160});
+  BOOST_TEST_REQUIRE(gt.size() == 3u);
+  BOOST_TEST((gt[0] == point2(3, 6)));
+  BOOST_TEST((gt[1] == point2(159, 0)));
+  BOOST_TEST((gt[2] == point2(10, 2)));  // 10.5 rounds half to even
+}
+
 BOOST_AUTO_TEST_CASE(perfect_and_empty) {
   eval::detection_counter perfect(4.0);
   perfect.add(detections({1, 2, 0.5f, 30, 40, 0.4f}), std::vector<point2>{{30, 40}, {1, 2}});

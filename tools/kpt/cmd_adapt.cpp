@@ -21,6 +21,7 @@
 #include "kpt/backends/cpu/threads.hpp"
 #include "kpt/data/draw.hpp"
 #include "kpt/data/image.hpp"
+#include "kpt/data/image_folder.hpp"
 #include "kpt/geometry/points.hpp"
 #include "kpt/io/npy.hpp"
 #include "kpt/train/homographic_adaptation.hpp"
@@ -98,7 +99,7 @@ int run(std::span<const std::string> args) {
     for (auto it = fs::recursive_directory_iterator(input, fs::directory_options::follow_directory_symlink, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
       if (it->is_regular_file(ec) && is_image(it->path())) {
-        const auto rel = fs::relative(it->path(), input);
+        const auto rel = data::relative_below(it->path(), input);
         jobs.push_back({it->path(), out / fs::path(rel).replace_extension(), rel.generic_string()});
       }
     if (ec) throw io_error("listing '" + input.string() + "' failed (" + ec.message() + ")");

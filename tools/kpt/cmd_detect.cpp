@@ -18,6 +18,7 @@
 #include "cli.hpp"
 #include "kpt/data/draw.hpp"
 #include "kpt/data/image.hpp"
+#include "kpt/data/image_folder.hpp"
 #include "kpt/geometry/points.hpp"
 #include "kpt/io/npy.hpp"
 #include "models.hpp"
@@ -84,7 +85,7 @@ int run(std::span<const std::string> args) {
     for (auto it = fs::recursive_directory_iterator(input, fs::directory_options::follow_directory_symlink, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
       if (it->is_regular_file(ec) && is_image(it->path()))
-        jobs.push_back({it->path(), out / fs::relative(it->path(), input).replace_extension()});
+        jobs.push_back({it->path(), out / data::relative_below(it->path(), input).replace_extension()});
     if (ec) throw io_error("listing '" + input.string() + "' failed (" + ec.message() + ")");
     if (jobs.empty()) f.fail("--input: no images (.png, .jpg, .jpeg, .ppm, .pgm) under '" + input.string() + "'");
     std::sort(jobs.begin(), jobs.end());

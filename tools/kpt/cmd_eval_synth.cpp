@@ -5,9 +5,10 @@
 //   kpt eval-synth --images shapes --model magicpoint --weights W [--json F]
 //   kpt eval-synth --images shapes --detections DIR [--json F]     # any detector: DIR/N.kpts.npy
 //
-// A network runs on each image at its own size and is decoded with a low threshold (0.001, no
-// border removal, NMS radius 4: rpautrat's evaluation settings), so the precision-recall curve is
-// complete.
+// A network runs on each image at its own size and is decoded as rpautrat's MagicPoint evaluation
+// does (exact softmax, keep >= 0.001, box NMS of side 4 with IoU 0.1, no border removal, no top-k),
+// so the precision-recall curve is complete. The ground truth is prepared as rpautrat's pipeline
+// does: rounded to pixels, clipped into the image, duplicates merged.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -20,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.hpp"
+#include "kpt/data/hpatches.hpp"
 #include "kpt/eval/detection_ap.hpp"
 #include "kpt/eval/from_decoded.hpp"
 #include "kpt/geometry/points.hpp"
@@ -76,9 +78,12 @@ int run(std::span<const std::string> args) {
     net->load_weights(f.existing_file("--weights"));
   }
   cli::decode_settings settings;
+  settings.superpoint.softmax = decode::softmax_variant::exact;
   settings.superpoint.threshold = f.real("--threshold");
-  settings.superpoint.border = 0;
+  settings.superpoint.nms = decode::nms_variant::box;
   settings.superpoint.nms_distance = 4;
+  settings.superpoint.box_iou = 0.1;
+  settings.superpoint.border = 0;
 
   eval::detection_counter counter(distance);
   cli::progress bar("images", "img/s");
@@ -86,7 +91,9 @@ int run(std::span<const std::string> args) {
   const auto t0 = std::chrono::steady_clock::now();
   for (const index_t i : indices) {
     const std::string stem = std::to_string(i);
-    const auto gt = geometry::to_points(io::load_npy<float>(images / (stem + ".points.npy")));
+    const auto points = geometry::to_points(io::load_npy<float>(images / (stem + ".points.npy")));
+    const auto size = data::read_image_size(images / (stem + ".png"));
+    const auto gt = eval::pixel_ground_truth(points, size);
     eval::scored_keypoints found;
     if (net) {
       const auto input = cli::load_input(f, *net, images / (stem + ".png"), std::nullopt);

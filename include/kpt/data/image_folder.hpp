@@ -29,6 +29,14 @@
 
 namespace kpt::data {
 
+// The part of `path` below the folder `root` it was found in, taken lexically: symlinked images
+// keep their place in the tree (std::filesystem::relative would resolve them), and a trailing
+// separator on root ("photos/") does not matter.
+inline std::filesystem::path relative_below(const std::filesystem::path& path, std::filesystem::path root) {
+  if (!root.has_filename() && root.has_parent_path()) root = root.parent_path();
+  return path.lexically_normal().lexically_relative(root.lexically_normal());
+}
+
 struct image_folder_options {
   geometry::image_size size{240, 320};
   color mode = color::gray;
@@ -85,7 +93,7 @@ class image_folder_dataset {
 
   // The points file of image i (labels set).
   std::filesystem::path label_file(index_t i) const {
-    auto rel = std::filesystem::relative(files_[std::size_t(i % size())], root_);
+    auto rel = relative_below(files_[std::size_t(i % size())], root_);
     return o_.labels / rel.replace_extension(".kpts.npy");
   }
 
@@ -118,7 +126,7 @@ class image_folder_dataset {
     s.image = geometry::resize(crop, o_.size, o_.interpolation);
     s.points = o_.labels.empty() ? tensor<float, cpu_ref>::empty({0, 2})
                                  : cropped_points(i, {h, w}, double(x0), double(y0), double(crop_w), double(crop_h));
-    s.name = std::filesystem::relative(path, root_).string();
+    s.name = relative_below(path, root_).string();
     return s;
   }
 
