@@ -30,59 +30,10 @@ import sys
 import cv2
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from classical_hpatches import parse_size, sequences, write_detections  # noqa: E402
+
 METRICS = ["repeatability", "localization_error", "matching_score", "cor1", "cor3", "cor5"]
-
-
-def parse_size(text):
-    h, w = text.lower().split("x")
-    return int(h), int(w)
-
-
-def find_image(folder, k):
-    for ext in (".ppm", ".png", ".jpg"):
-        p = os.path.join(folder, f"{k}{ext}")
-        if os.path.isfile(p):
-            return p
-    return None
-
-
-def sequences(root):
-    """[(name, {k: image path}, {k: H_1_k})] for every folder with 1.* and some k.* + H_1_k."""
-    out = []
-    for name in sorted(os.listdir(root)):
-        folder = os.path.join(root, name)
-        if not os.path.isdir(folder) or find_image(folder, 1) is None:
-            continue
-        images, hs = {1: find_image(folder, 1)}, {}
-        for k in range(2, 7):
-            img, hf = find_image(folder, k), os.path.join(folder, f"H_1_{k}")
-            if img is not None and os.path.isfile(hf):
-                images[k] = img
-                hs[k] = np.loadtxt(hf).reshape(3, 3)
-        if hs:
-            out.append((name, images, hs))
-    return out
-
-
-# ---- 1. SIFT detections --------------------------------------------------------------------------
-
-def write_sift(root, out, size):
-    h, w = size
-    sift = cv2.SIFT_create()
-    shapes = {}
-    for name, images, _ in sequences(root):
-        os.makedirs(os.path.join(out, name), exist_ok=True)
-        for k, path in images.items():
-            img = cv2.imread(path, cv2.IMREAD_COLOR)
-            shapes[(name, k)] = img.shape[:2]
-            small = cv2.resize(img, (w, h), interpolation=cv2.INTER_LINEAR)
-            gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
-            kps, desc = sift.detectAndCompute(gray, None)
-            pts = np.array([[p.pt[0], p.pt[1], p.response] for p in kps], dtype=np.float32).reshape(-1, 3)
-            desc = (desc if desc is not None else np.zeros((0, 128))).astype(np.float32)
-            np.save(os.path.join(out, name, f"{k}.kpts.npy"), pts)
-            np.save(os.path.join(out, name, f"{k}.desc.npy"), desc)
-    return shapes
 
 
 # ---- 2. SPEC 7 in numpy ---------------------------------------------------------------------------
@@ -311,7 +262,7 @@ def compare_ransac(pairs, kres, size, verbose):
 def check(title, root, out, size, top_k, kpt, verbose):
     """Every check on one HPatches-like folder; returns (ok, ransac counts, means)."""
     os.makedirs(out, exist_ok=True)
-    shapes = write_sift(root, out, size)
+    shapes = write_detections(root, out, size, "sift")
     pairs, means = evaluate(root, out, size, top_k, shapes)
     table(f"numpy reference, {title}, SIFT, {size[0]}x{size[1]}, top-{top_k}", means)
     kjson = os.path.join(out, "kpt.json")

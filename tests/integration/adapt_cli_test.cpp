@@ -16,14 +16,6 @@ using namespace kpt::cli_test;
 
 namespace {
 
-std::string quote(const fs::path& p) { return "'" + p.string() + "'"; }
-
-bool log_has(const fs::path& log, const std::string& s) {
-  const bool ok = read_text(log).find(s) != std::string::npos;
-  if (!ok) BOOST_TEST_MESSAGE("log lacks '" << s << "':\n" << read_text(log));
-  return ok;
-}
-
 // Two 120 x 160 synthetic-shape images: in/0.png and in/sub/1.png (nothing else in the folder).
 fs::path make_images(const fs::path& root, const fs::path& log) {
   const auto shapes = root / "shapes", in = root / "in";

@@ -23,8 +23,6 @@ using namespace kpt::cli_test;
 
 namespace {
 
-std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
-
 void write_text(const fs::path& p, const std::string& s) {
   std::ofstream out(p);
   out << s;
@@ -62,11 +60,11 @@ BOOST_AUTO_TEST_CASE(shifted_crops_match_by_the_shift) {
   data::save_png(a, crop(t, 0, 0, 120, 160));
   data::save_png(b, crop(t, 8, 16, 120, 160));
   write_text(h, "1 0 -16\n0 1 -8\n0 0 1\n");  // A's pixel (x, y) is B's (x - 16, y - 8)
-  BOOST_TEST_REQUIRE(run_kpt("init --model keypointnet --seed 5 --output " + q(w), log) == 0);
+  BOOST_TEST_REQUIRE(run_kpt("init --model keypointnet --seed 5 --output " + quote(w), log) == 0);
 
   const auto pic = d.path / "m.png", json = d.path / "m.json";
-  BOOST_TEST_REQUIRE(run_kpt("match " + q(a) + " " + q(b) + " --model keypointnet --weights " + q(w) + " --out " + q(pic) +
-                                 " --top-k 200 --homography " + q(h) + " --json " + q(json),
+  BOOST_TEST_REQUIRE(run_kpt("match " + quote(a) + " " + quote(b) + " --model keypointnet --weights " + quote(w) + " --out " + quote(pic) +
+                                 " --top-k 200 --homography " + quote(h) + " --json " + quote(json),
                              log) == 0);
   BOOST_TEST_MESSAGE(read_text(log));
   const auto j = nlohmann::json::parse(read_text(json));
@@ -89,10 +87,10 @@ BOOST_AUTO_TEST_CASE(an_image_matches_itself) {
   const auto log = d.path / "log", w = d.path / "kpn.safetensors", a = d.path / "a.png", h = d.path / "I";
   data::save_png(a, crop(texture(120, 160, 11), 0, 0, 120, 160));
   write_text(h, "1 0 0\n0 1 0\n0 0 1\n");
-  BOOST_TEST_REQUIRE(run_kpt("init --model keypointnet --seed 2 --output " + q(w), log) == 0);
+  BOOST_TEST_REQUIRE(run_kpt("init --model keypointnet --seed 2 --output " + quote(w), log) == 0);
   const auto json = d.path / "m.json";
-  BOOST_TEST_REQUIRE(run_kpt("match " + q(a) + " " + q(a) + " --model keypointnet --weights " + q(w) + " --out " +
-                                 q(d.path / "m.png") + " --homography " + q(h) + " --json " + q(json),
+  BOOST_TEST_REQUIRE(run_kpt("match " + quote(a) + " " + quote(a) + " --model keypointnet --weights " + quote(w) + " --out " +
+                                 quote(d.path / "m.png") + " --homography " + quote(h) + " --json " + quote(json),
                              log) == 0);
   const auto j = nlohmann::json::parse(read_text(json));
   const int keypoints = j.at("keypoints_a"), matches = j.at("matches"), correct = j.at("correct_matches");
@@ -108,23 +106,23 @@ BOOST_AUTO_TEST_CASE(bad_calls_name_the_problem) {
   temp_dir d("match_cli_bad");
   const auto log = d.path / "log", a = d.path / "a.png", w = d.path / "sp.safetensors", mp = d.path / "mp.safetensors";
   data::save_png(a, crop(texture(64, 80, 3), 0, 0, 64, 80));
-  BOOST_TEST_REQUIRE(run_kpt("init --model superpoint --seed 1 --output " + q(w), log) == 0);
-  BOOST_TEST_REQUIRE(run_kpt("init --model magicpoint --seed 1 --output " + q(mp), log) == 0);
-  const std::string out = " --out " + q(d.path / "m.png");
+  BOOST_TEST_REQUIRE(run_kpt("init --model superpoint --seed 1 --output " + quote(w), log) == 0);
+  BOOST_TEST_REQUIRE(run_kpt("init --model magicpoint --seed 1 --output " + quote(mp), log) == 0);
+  const std::string out = " --out " + quote(d.path / "m.png");
 
-  BOOST_TEST(run_kpt("match " + q(a) + " --model superpoint --weights " + q(w) + out, log) == 2);
+  BOOST_TEST(run_kpt("match " + quote(a) + " --model superpoint --weights " + quote(w) + out, log) == 2);
   BOOST_TEST(read_text(log).find("missing the argument B") != std::string::npos);
-  BOOST_TEST(run_kpt("match " + q(a) + " " + q(d.path / "nope.png") + " --model superpoint --weights " + q(w) + out, log) == 2);
+  BOOST_TEST(run_kpt("match " + quote(a) + " " + quote(d.path / "nope.png") + " --model superpoint --weights " + quote(w) + out, log) == 2);
   BOOST_TEST(read_text(log).find("nope.png' does not exist") != std::string::npos);
-  BOOST_TEST(run_kpt("match " + q(a) + " " + q(a) + " --model magicpoint --weights " + q(mp) + out, log) == 2);
+  BOOST_TEST(run_kpt("match " + quote(a) + " " + quote(a) + " --model magicpoint --weights " + quote(mp) + out, log) == 2);
   BOOST_TEST(read_text(log).find("no descriptor head") != std::string::npos);
-  BOOST_TEST(run_kpt("match " + q(a) + " " + q(a) + " --model superpoint --weights " + q(w) + out + " --ratio 1.5", log) == 2);
+  BOOST_TEST(run_kpt("match " + quote(a) + " " + quote(a) + " --model superpoint --weights " + quote(w) + out + " --ratio 1.5", log) == 2);
   BOOST_TEST(read_text(log).find("--ratio must be in [0, 1]") != std::string::npos);
-  BOOST_TEST(run_kpt("match " + q(a) + " " + q(a) + " --model superpoint --weights " + q(w) + " --out " +
-                         q(d.path / "missing" / "m.png"),
+  BOOST_TEST(run_kpt("match " + quote(a) + " " + quote(a) + " --model superpoint --weights " + quote(w) + " --out " +
+                         quote(d.path / "missing" / "m.png"),
                      log) == 2);
   BOOST_TEST(read_text(log).find("does not exist") != std::string::npos);
-  BOOST_TEST(run_kpt("match " + q(a) + " " + q(a) + " " + q(a) + " --model superpoint --weights " + q(w) + out, log) == 2);
+  BOOST_TEST(run_kpt("match " + quote(a) + " " + quote(a) + " " + quote(a) + " --model superpoint --weights " + quote(w) + out, log) == 2);
   BOOST_TEST(read_text(log).find("unexpected argument") != std::string::npos);
 }
 

@@ -14,14 +14,6 @@ using namespace kpt::cli_test;
 
 namespace {
 
-std::string quote(const fs::path& p) { return "'" + p.string() + "'"; }
-
-bool log_has(const fs::path& log, const std::string& s) {
-  const bool ok = read_text(log).find(s) != std::string::npos;
-  if (!ok) BOOST_TEST_MESSAGE("log lacks '" << s << "':\n" << read_text(log));
-  return ok;
-}
-
 std::size_t count(const std::string& text, const std::string& what) {
   std::size_t n = 0;
   for (auto p = text.find(what); p != std::string::npos; p = text.find(what, p + what.size())) ++n;

@@ -56,29 +56,14 @@ BOOST_AUTO_TEST_CASE(magicpoint_overfits_one_batch) {
 // 3 steps, then --resume to 6, equals 6 steps in one go, bit for bit (one thread).
 BOOST_AUTO_TEST_CASE(resume_is_bitwise_exact) {
   temp_dir d("train_resume");
-  const auto whole = d.path / "whole", split = d.path / "split";
-  BOOST_TEST_REQUIRE(run_kpt(tiny + "--steps 6 --checkpoint-every 3 --out '" + whole.string() + "'", d.path / "a.txt") == 0,
-                     read_text(d.path / "a.txt"));
-  BOOST_TEST_REQUIRE(run_kpt(tiny + "--steps 3 --checkpoint-every 3 --out '" + split.string() + "'", d.path / "b.txt") == 0,
-                     read_text(d.path / "b.txt"));
-  BOOST_TEST_REQUIRE(run_kpt("train --resume '" + split.string() + "' --steps 6", d.path / "c.txt") == 0,
-                     read_text(d.path / "c.txt"));
-  const auto a = read_log(whole), b = read_log(split);
-  BOOST_TEST_REQUIRE(a.size() == 6u);
-  BOOST_TEST_REQUIRE(b.size() == 6u);
-  for (std::size_t i = 0; i < 6; ++i) {
-    BOOST_TEST(b[i]["step"].get<int>() == int(i) + 1);
-    // Exact: JSON doubles round-trip, so equal text means equal bits.
-    BOOST_TEST(a[i]["loss"].dump() == b[i]["loss"].dump(), "step " << i + 1);
-  }
+  const auto r = run_whole_and_resumed(tiny, 6, d.path);
+  // Exact: JSON doubles round-trip, so equal text means equal bits.
+  for (std::size_t i = 0; i < 6; ++i)
+    BOOST_TEST(r.whole_log[i]["loss"].dump() == r.split_log[i]["loss"].dump(), "step " << i + 1);
   // The weights at the end are identical too.
-  const kpt::io::safetensors_file wa(whole / "weights.safetensors"), wb(split / "weights.safetensors");
-  for (const auto& t : wa.tensors()) {
-    const auto x = wa.bytes(t.name), y = wb.bytes(t.name);
-    BOOST_TEST(std::equal(x.begin(), x.end(), y.begin(), y.end()), t.name);
-  }
+  check_same_tensors(r.whole / "weights.safetensors", r.split / "weights.safetensors");
   // Settings other than --steps and --threads cannot change when resuming.
-  BOOST_TEST(run_kpt("train --resume '" + split.string() + "' --lr 0.1", d.path / "d.txt") == 2);
+  BOOST_TEST(run_kpt("train --resume " + quote(r.split) + " --lr 0.1", d.path / "d.txt") == 2);
   BOOST_TEST(read_text(d.path / "d.txt").find("cannot change when resuming") != std::string::npos);
 }
 

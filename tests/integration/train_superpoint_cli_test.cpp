@@ -17,11 +17,9 @@ using namespace kpt::cli_test;
 
 namespace {
 
-std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
-
 // d/images/i.png and d/labels/i.kpts.npy (the shapes' corners) for i < 4.
 void make_photos(const fs::path& d) {
-  BOOST_TEST_REQUIRE(run_kpt("synth --out " + q(d / "synth") + " --count 4 --size 64x80 --canvas 128x160 --seed 3",
+  BOOST_TEST_REQUIRE(run_kpt("synth --out " + quote(d / "synth") + " --count 4 --size 64x80 --canvas 128x160 --seed 3",
                              d / "synth.txt") == 0,
                      read_text(d / "synth.txt"));
   fs::create_directories(d / "images");
@@ -33,7 +31,7 @@ void make_photos(const fs::path& d) {
 }
 
 std::string tiny(const fs::path& d) {
-  return "train --model superpoint --images " + q(d / "images") + " --labels " + q(d / "labels") +
+  return "train --model superpoint --images " + quote(d / "images") + " --labels " + quote(d / "labels") +
          " --size 64x80 --batch-size 2 --threads 1 --log-every 1 ";
 }
 
@@ -47,7 +45,7 @@ BOOST_AUTO_TEST_CASE(superpoint_overfits_one_batch) {
   temp_dir d("train_sp_overfit");
   make_photos(d.path);
   const auto run = d.path / "run";
-  const int rc = run_kpt(tiny(d.path) + "--overfit 1 --steps 200 --lr 0.001 --checkpoint-every 1000 --out " + q(run),
+  const int rc = run_kpt(tiny(d.path) + "--overfit 1 --steps 200 --lr 0.001 --checkpoint-every 1000 --out " + quote(run),
                          d.path / "log.txt");
   BOOST_TEST_REQUIRE(rc == 0, read_text(d.path / "log.txt"));
   const auto log = read_log(run);
@@ -68,26 +66,19 @@ BOOST_AUTO_TEST_CASE(superpoint_overfits_one_batch) {
 BOOST_AUTO_TEST_CASE(superpoint_resume_is_bitwise_exact) {
   temp_dir d("train_sp_resume");
   make_photos(d.path);
-  const auto whole = d.path / "whole", split = d.path / "split";
-  BOOST_TEST_REQUIRE(run_kpt(tiny(d.path) + "--steps 6 --checkpoint-every 3 --out " + q(whole), d.path / "a.txt") == 0,
-                     read_text(d.path / "a.txt"));
-  BOOST_TEST_REQUIRE(run_kpt(tiny(d.path) + "--steps 3 --checkpoint-every 3 --out " + q(split), d.path / "b.txt") == 0,
-                     read_text(d.path / "b.txt"));
-  BOOST_TEST_REQUIRE(run_kpt("train --resume " + q(split) + " --steps 6", d.path / "c.txt") == 0, read_text(d.path / "c.txt"));
-  const auto a = read_log(whole), b = read_log(split);
-  BOOST_TEST_REQUIRE(a.size() == 6u);
-  BOOST_TEST_REQUIRE(b.size() == 6u);
+  const auto r = run_whole_and_resumed(tiny(d.path), 6, d.path);
   for (std::size_t i = 0; i < 6; ++i)
     for (const char* term : {"loss", "detector", "warped_detector", "descriptor"})
-      BOOST_TEST(a[i][term].dump() == b[i][term].dump(), "step " << i + 1 << " " << term);
-  BOOST_TEST(run_kpt("train --resume " + q(split) + " --labels " + q(d.path / "labels"), d.path / "d.txt") == 2);
+      BOOST_TEST(r.whole_log[i][term].dump() == r.split_log[i][term].dump(), "step " << i + 1 << " " << term);
+  check_same_tensors(r.whole / "weights.safetensors", r.split / "weights.safetensors");
+  BOOST_TEST(run_kpt("train --resume " + quote(r.split) + " --labels " + quote(d.path / "labels"), d.path / "d.txt") == 2);
   BOOST_TEST(read_text(d.path / "d.txt").find("cannot change when resuming") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(superpoint_nan_loss_stops_with_the_step) {
   temp_dir d("train_sp_nan");
   make_photos(d.path);
-  const int rc = run_kpt(tiny(d.path) + "--steps 20 --lr 1e30 --out " + q(d.path / "run"), d.path / "log.txt");
+  const int rc = run_kpt(tiny(d.path) + "--steps 20 --lr 1e30 --out " + quote(d.path / "run"), d.path / "log.txt");
   const std::string out = read_text(d.path / "log.txt");
   BOOST_TEST(rc == 1, out);
   BOOST_TEST(out.find("loss is") != std::string::npos, out);
@@ -100,21 +91,21 @@ BOOST_AUTO_TEST_CASE(superpoint_init_and_bad_inputs) {
   temp_dir d("train_sp_init");
   make_photos(d.path);
   const auto mp = d.path / "mp.safetensors", kpn = d.path / "kpn.safetensors";
-  BOOST_TEST_REQUIRE(run_kpt("init --model magicpoint --seed 4 --output " + q(mp), d.path / "i.txt") == 0);
-  BOOST_TEST_REQUIRE(run_kpt("init --model keypointnet --seed 4 --output " + q(kpn), d.path / "i.txt") == 0);
+  BOOST_TEST_REQUIRE(run_kpt("init --model magicpoint --seed 4 --output " + quote(mp), d.path / "i.txt") == 0);
+  BOOST_TEST_REQUIRE(run_kpt("init --model keypointnet --seed 4 --output " + quote(kpn), d.path / "i.txt") == 0);
   const auto run = d.path / "run";
-  BOOST_TEST_REQUIRE(run_kpt(tiny(d.path) + "--steps 1 --init " + q(mp) + " --out " + q(run), d.path / "a.txt") == 0,
+  BOOST_TEST_REQUIRE(run_kpt(tiny(d.path) + "--steps 1 --init " + quote(mp) + " --out " + quote(run), d.path / "a.txt") == 0,
                      read_text(d.path / "a.txt"));
   BOOST_TEST(read_text(d.path / "a.txt").find("from " + fs::absolute(mp).lexically_normal().string()) != std::string::npos);
 
-  BOOST_TEST(run_kpt(tiny(d.path) + "--steps 1 --init " + q(kpn) + " --out " + q(d.path / "r2"), d.path / "b.txt") == 2);
+  BOOST_TEST(run_kpt(tiny(d.path) + "--steps 1 --init " + quote(kpn) + " --out " + quote(d.path / "r2"), d.path / "b.txt") == 2);
   BOOST_TEST(read_text(d.path / "b.txt").find("give MagicPoint weights of the same variant") != std::string::npos, read_text(d.path / "b.txt"));
 
   fs::remove(d.path / "labels" / "2.kpts.npy");
-  BOOST_TEST(run_kpt(tiny(d.path) + "--steps 1 --out " + q(d.path / "r3"), d.path / "c.txt") == 2);
+  BOOST_TEST(run_kpt(tiny(d.path) + "--steps 1 --out " + quote(d.path / "r3"), d.path / "c.txt") == 2);
   BOOST_TEST(read_text(d.path / "c.txt").find("kpt adapt") != std::string::npos, read_text(d.path / "c.txt"));
   BOOST_TEST(!fs::exists(d.path / "r3" / "config.json"));
-  BOOST_TEST(run_kpt("train --model superpoint --images " + q(d.path / "images") + " --out " + q(d.path / "r4"),
+  BOOST_TEST(run_kpt("train --model superpoint --images " + quote(d.path / "images") + " --out " + quote(d.path / "r4"),
                      d.path / "e.txt") == 2);
   BOOST_TEST(read_text(d.path / "e.txt").find("--labels") != std::string::npos);
 }

@@ -138,6 +138,22 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(unary_gradients_by_hand, B, Backends) {
   expect_values(grad_of([](auto t) { return abs(t); }, z, one), {0});
 }
 
+// Where relu, clamp and pow(x, 0) are flat, an infinite incoming gradient gives 0, not inf * 0 =
+// NaN: torch masks these gradients (clamp_backward and threshold_backward select). KP2D's
+// sqrt(2 - 2 * clamp(dot, -1, 1)) sends an infinite gradient into the clamp wherever rounding puts
+// two equal unit descriptors' dot product above 1.
+BOOST_AUTO_TEST_CASE_TEMPLATE(flat_regions_stop_infinite_gradients, B, Backends) {
+  auto x = D<B>::from({3}, {-2.0, 0.5, 1.5});
+  auto g = D<B>::from({3}, {INFINITY, 1.0, -INFINITY});
+  expect_values(grad_of([](auto t) { return relu(t - 1.0); }, x, g), {0, 0, -INFINITY});
+  expect_values(grad_of([](auto t) { return clamp(t, -1.0, 1.0); }, x, g), {0, 1, 0});
+  expect_values(grad_of([](auto t) { return pow(t, 0.0); }, x, g), {0, 0, 0});
+  // the pattern itself: equal unit vectors whose dot product rounds above 1
+  auto dot = D<B>::from({1}, {1.0 + 1e-15}).requires_grad_();
+  autograd::backward(sqrt(rsub_scalar(2.0, mul_scalar(clamp(dot, -1.0, 1.0), 2.0))), D<B>::from({1}, {1.0}));
+  expect_values(dot.grad(), {0});
+}
+
 BOOST_AUTO_TEST_CASE(bad_pointwise_inputs) {
   using T = tensor<float, cpu_ref>;
   BOOST_CHECK_EXCEPTION(clamp(T::zeros({2}), 1.0, 0.0), value_error, says<value_error>({"clamp", "lo (1)", "hi (0)"}));

@@ -58,7 +58,10 @@ nlohmann::json read_json(const std::filesystem::path& file) {
 namespace {
 
 using namespace kpt;
+using cli::train_cli::apply_common_flags;
 using cli::train_cli::read_json;
+using cli::train_cli::start_from_config;
+using cli::train_cli::validate_options;
 
 template <class Config>
 int train(const std::string& model_name, const std::string& variant, train::magicpoint_options o, int threads,
@@ -151,46 +154,17 @@ int run(std::span<const std::string> args) {
   if (resume) {
     for (const char* flag : {"--model", "--variant", "--config", "--batch-size", "--size", "--canvas", "--lr", "--seed", "--overfit"})
       if (f.has(flag)) f.fail(std::string(flag) + " cannot change when resuming (only --steps and --threads can)");
-    o.update(config);
-    variant = config.value("variant", std::string("default"));
-    threads = config.value("threads", threads);
-  } else {
-    if (f.has("--config")) {
-      try {
-        o.update(config);
-      } catch (const value_error& e) {
-        f.fail(std::string("the config file: ") + e.what());
-      }
-      variant = config.value("variant", std::string("default"));
-      threads = config.value("threads", threads);
-    }
-    if (f.has("--variant")) variant = f.get("--variant");
-    if (variant.empty()) variant = "default";
-    if (train::run_folder probe(dir); probe.has_config() || !probe.checkpoints().empty())
-      f.fail("'" + dir.string() + "' already holds a run; use --resume " + dir.string() + " or another --out");
   }
-  if (f.has("--steps")) o.steps = f.integer("--steps", 1);
-  if (f.has("--batch-size")) o.batch_size = f.integer("--batch-size", 1);
-  if (f.has("--size")) {
-    const auto [h, w] = f.size("--size");
-    o.size = {h, w};
-  }
+  start_from_config(f, o, resume, dir, config);
+  variant = config.value("variant", std::string("default"));
+  threads = config.value("threads", threads);
+  if (f.has("--variant")) variant = f.get("--variant");
+  apply_common_flags(f, o, threads);
   if (f.has("--canvas")) {
     const auto [h, w] = f.size("--canvas");
     o.canvas = {h, w};
   }
-  if (f.has("--lr")) o.lr = f.real("--lr");
-  if (f.has("--seed")) o.seed = std::uint64_t(f.integer("--seed", 0));
-  if (f.has("--threads")) threads = int(f.integer("--threads", 1));
-  if (f.has("--checkpoint-every")) o.checkpoint_every = f.integer("--checkpoint-every", 1);
-  if (f.has("--keep")) o.keep = int(f.integer("--keep", 1));
-  if (f.has("--log-every")) o.log_every = f.integer("--log-every", 1);
-  if (f.has("--overfit")) o.overfit_batches = f.integer("--overfit", 1);
-  try {
-    o.validate();
-  } catch (const value_error& e) {
-    f.fail(e.what());
-  }
+  validate_options(f, o);
   const train::run_folder run(dir);
   if (variant == "default") return train<models::magicpoint>(model_name, variant, o, threads, run, resume);
   if (variant == "bn") return train<models::magicpoint_bn>(model_name, variant, o, threads, run, resume);

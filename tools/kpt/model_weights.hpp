@@ -21,13 +21,21 @@ void save_model_weights(Net& net, const std::filesystem::path& file, const std::
   w.write(file);
 }
 
+// file: a weights file, or a training checkpoint (metadata kpt.checkpoint), whose optimiser state
+// ("adam.*") and second network ("ionet.*") are left out, so that any checkpoint of a run can be
+// detected with or evaluated.
 template <class Net>
 void load_model_weights(Net& net, const std::filesystem::path& file, const std::string& model, const std::string& variant) {
   const io::safetensors_file f(file);
   io::state_loader in;
   nn::visit_params(net, [&](const std::string& name, auto& t) { in.bind(name, t); });
+  const bool checkpoint = f.metadata().count("kpt.checkpoint") > 0;
   try {
-    in.load(f);
+    const auto report = in.load(f, {.allow_unexpected = checkpoint});
+    for (const auto& key : report.unexpected)
+      require<io_error>(key.starts_with("adam.") || key.starts_with("ionet."), "safetensors: checkpoint '",
+                        file.string(), "' holds '", key, "', which is neither a weight of --model ", model,
+                        " --variant ", variant, " nor optimiser or IO-Net state");
   } catch (const io_error& e) {
     std::string hint;
     const auto& md = f.metadata();

@@ -76,50 +76,20 @@ int train_keypointnet(const flags& f, bool resume, const std::filesystem::path& 
     for (const char* flag : {"--model", "--variant", "--config", "--images", "--batch-size", "--size", "--lr",
                              "--lr-halve-every", "--seed", "--overfit"})
       if (f.has(flag)) f.fail(std::string(flag) + " cannot change when resuming (only --steps, --epochs and --threads can)");
-    try {
-      o.update(config);
-    } catch (const value_error& e) {
-      throw io_error("'" + (dir / "config.json").string() + "': " + e.what());
-    }
-    variant = config.value("variant", variant);
-    threads = config.value("threads", threads);
-  } else {
-    try {
-      o.update(config);
-    } catch (const value_error& e) {
-      f.fail(std::string("the config file: ") + e.what());
-    }
-    variant = config.value("variant", variant);
-    threads = config.value("threads", threads);
-    if (f.has("--variant")) variant = f.get("--variant");
-    if (f.has("--images")) o.images = fs::absolute(f.existing_dir("--images")).lexically_normal().string();
-    if (o.images.empty())
-      f.fail("give --images DIR, a folder of training photos searched recursively (scripts/training-photos.sh DIR "
-             "makes one from Debian wallpaper packages)");
-    if (train::run_folder probe(dir); probe.has_config() || !probe.checkpoints().empty())
-      f.fail("'" + dir.string() + "' already holds a run; use --resume " + dir.string() + " or another --out");
   }
+  start_from_config(f, o, resume, dir, config);
+  variant = config.value("variant", variant);
+  threads = config.value("threads", threads);
+  if (f.has("--variant")) variant = f.get("--variant");
+  if (f.has("--images")) o.images = fs::absolute(f.existing_dir("--images")).lexically_normal().string();
+  if (o.images.empty())
+    f.fail("give --images DIR, a folder of training photos searched recursively (scripts/training-photos.sh DIR "
+           "makes one from Debian wallpaper packages)");
   if (f.has("--steps") && f.has("--epochs")) f.fail("give --steps or --epochs, not both");
-  if (f.has("--steps")) o.steps = f.integer("--steps", 1);
+  apply_common_flags(f, o, threads);
   if (f.has("--epochs")) o.steps = 0, o.epochs = f.integer("--epochs", 1);
-  if (f.has("--batch-size")) o.batch_size = f.integer("--batch-size", 1);
-  if (f.has("--size")) {
-    const auto [h, w] = f.size("--size");
-    o.size = {h, w};
-  }
-  if (f.has("--lr")) o.lr = f.real("--lr");
   if (f.has("--lr-halve-every")) o.lr_halve_every = f.real("--lr-halve-every");
-  if (f.has("--seed")) o.seed = std::uint64_t(f.integer("--seed", 0));
-  if (f.has("--threads")) threads = int(f.integer("--threads", 1));
-  if (f.has("--checkpoint-every")) o.checkpoint_every = f.integer("--checkpoint-every", 1);
-  if (f.has("--keep")) o.keep = int(f.integer("--keep", 1));
-  if (f.has("--log-every")) o.log_every = f.integer("--log-every", 1);
-  if (f.has("--overfit")) o.overfit_batches = f.integer("--overfit", 1);
-  try {
-    o.validate();
-  } catch (const value_error& e) {
-    f.fail(e.what());
-  }
+  validate_options(f, o);
   static const char* const variants[] = {"v4", "v0", "v1", "v2", "v3", "v4_gray"};
   if (std::find(std::begin(variants), std::end(variants), variant) == std::end(variants))
     f.fail("--variant of keypointnet must be one of v4, v0, v1, v2, v3, v4_gray, got '" + variant + "'");

@@ -61,20 +61,8 @@ int train_superpoint(const flags& f, bool resume, const std::filesystem::path& d
     for (const char* flag : {"--model", "--variant", "--config", "--images", "--labels", "--label-size", "--init",
                              "--batch-size", "--size", "--lr", "--seed", "--overfit"})
       if (f.has(flag)) f.fail(std::string(flag) + " cannot change when resuming (only --steps and --threads can)");
-    try {
-      o.update(config);
-    } catch (const value_error& e) {
-      throw io_error("'" + (dir / "config.json").string() + "': " + e.what());
-    }
-  } else {
-    try {
-      o.update(config);
-    } catch (const value_error& e) {
-      f.fail(std::string("the config file: ") + e.what());
-    }
-    if (train::run_folder probe(dir); probe.has_config() || !probe.checkpoints().empty())
-      f.fail("'" + dir.string() + "' already holds a run; use --resume " + dir.string() + " or another --out");
   }
+  start_from_config(f, o, resume, dir, config);
   variant = config.value("variant", variant);
   threads = config.value("threads", threads);
   init = config.value("init", init);
@@ -86,27 +74,11 @@ int train_superpoint(const flags& f, bool resume, const std::filesystem::path& d
     const auto [h, w] = f.size("--label-size");
     o.label_size = geometry::image_size{h, w};
   }
-  if (f.has("--steps")) o.steps = f.integer("--steps", 1);
-  if (f.has("--batch-size")) o.batch_size = f.integer("--batch-size", 1);
-  if (f.has("--size")) {
-    const auto [h, w] = f.size("--size");
-    o.size = {h, w};
-  }
-  if (f.has("--lr")) o.lr = f.real("--lr");
-  if (f.has("--seed")) o.seed = std::uint64_t(f.integer("--seed", 0));
-  if (f.has("--threads")) threads = int(f.integer("--threads", 1));
-  if (f.has("--checkpoint-every")) o.checkpoint_every = f.integer("--checkpoint-every", 1);
-  if (f.has("--keep")) o.keep = int(f.integer("--keep", 1));
-  if (f.has("--log-every")) o.log_every = f.integer("--log-every", 1);
-  if (f.has("--overfit")) o.overfit_batches = f.integer("--overfit", 1);
+  apply_common_flags(f, o, threads);
   if (o.images.empty()) f.fail("give --images DIR, the training photos (scripts/training-photos.sh DIR makes a folder)");
   if (o.labels.empty())
     f.fail("give --labels DIR, their points: kpt adapt --model magicpoint --weights W --input IMAGES --output DIR");
-  try {
-    o.validate();
-  } catch (const value_error& e) {
-    f.fail(e.what());
-  }
+  validate_options(f, o);
   if (variant != "magicleap" && variant != "bn")
     f.fail("--variant of superpoint must be magicleap or bn, got '" + variant + "'");
 

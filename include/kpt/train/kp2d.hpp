@@ -41,12 +41,12 @@
 #include "kpt/io/safetensors.hpp"
 #include "kpt/losses/kp2d.hpp"
 #include "kpt/models/keypointnet.hpp"
-#include "kpt/nn/visit.hpp"
 #include "kpt/optim/adam.hpp"
 #include "kpt/optim/schedule.hpp"
 #include "kpt/train/checkpoint.hpp"
 #include "kpt/train/loop.hpp"
 #include "kpt/train/run_folder.hpp"
+#include "kpt/train/setup.hpp"
 
 namespace kpt::train {
 
@@ -232,40 +232,21 @@ train_status train_kp2d(Model& model, IONet* ionet, const kp2d_options& o, const
       kp2d_detail::for_each_dropout(model, off);
     }
   }
-  optim::adam<T, B> opt;
-  {
-    std::vector<optim::param<T, B>> ps;
-    nn::visit_trainable(model, [&](const std::string& name, tensor<T, B>& t) { ps.push_back({name, t}); });
-    opt.add_param_group(std::move(ps), {.lr = o.lr});
-    if constexpr (with_io) {
-      std::vector<optim::param<T, B>> qs;
-      nn::visit_trainable(*ionet, [&](const std::string& name, tensor<T, B>& t) { qs.push_back({"ionet." + name, t}); });
-      opt.add_param_group(std::move(qs), {.lr = o.lr});
-    }
-  }
+  optim::adam<T, B> opt(trainable_params(model), {.lr = o.lr});
+  if constexpr (with_io) opt.add_param_group(trainable_params(*ionet, "ionet."), {.lr = o.lr});
   auto save = [&](const std::filesystem::path& file, const nlohmann::json& meta) {
     if constexpr (with_io)
       save_checkpoint_parts(file, opt, meta, checkpoint_part<Model>("", model), checkpoint_part<IONet>("ionet.", *ionet));
     else save_checkpoint_parts(file, opt, meta, checkpoint_part<Model>("", model));
   };
 
-  index_t step = 0;
-  if (resume) {
-    const auto cks = run.checkpoints();
-    require<io_error>(!cks.empty(), "resume: '", run.dir().string(), "' has no checkpoint in checkpoints/");
-    nlohmann::json meta;
+  const index_t step = resume_step(run, resume, [&](const std::filesystem::path& file) {
     if constexpr (with_io)
-      meta = load_checkpoint_parts(cks.back().second, opt, checkpoint_part<Model>("", model),
-                                   checkpoint_part<IONet>("ionet.", *ionet));
-    else meta = load_checkpoint_parts(cks.back().second, opt, checkpoint_part<Model>("", model));
-    step = meta.at("step").template get<index_t>();
-    run.truncate_log(step);
-  }
+      return load_checkpoint_parts(file, opt, checkpoint_part<Model>("", model), checkpoint_part<IONet>("ionet.", *ionet));
+    else return load_checkpoint_parts(file, opt, checkpoint_part<Model>("", model));
+  });
 
-  data::batch_loader loader(pairs, {.batch_size = o.batch_size, .prefetch = o.overfit_batches > 0 ? 0 : o.prefetch,
-                                    .start_batch = o.overfit_batches > 0 ? 0 : step});
-  std::vector<std::vector<data::pair_sample>> fixed;  // overfit mode: the batches cycled over
-  for (index_t i = 0; i < o.overfit_batches; ++i) fixed.push_back(loader.next());
+  batch_feed feed(pairs, o.batch_size, o.prefetch, o.overfit_batches, step);
 
   losses::kp2d_loss_options lo;
   lo.io_points = std::min(o.io_points, (o.size.height / 8) * (o.size.width / 8));
@@ -278,7 +259,7 @@ train_status train_kp2d(Model& model, IONet* ionet, const kp2d_options& o, const
       step, loop, run, run_meta,
       [&](index_t s) {
         optim::apply(opt, schedule, s / per_epoch);
-        const auto batch = o.overfit_batches > 0 ? fixed[std::size_t(s % o.overfit_batches)] : loader.next();
+        const auto batch = feed.batch(s);
         const auto target = Model::normalize_input(data::stack_images(batch, &data::pair_sample::image).template to<B>());
         const auto source = Model::normalize_input(data::stack_images(batch, &data::pair_sample::warped).template to<B>());
         std::vector<geometry::homography> hs;

@@ -27,11 +27,11 @@
 #include "kpt/losses/superpoint.hpp"
 #include "kpt/losses/superpoint_labels.hpp"
 #include "kpt/models/superpoint.hpp"
-#include "kpt/nn/visit.hpp"
 #include "kpt/optim/adam.hpp"
 #include "kpt/train/checkpoint.hpp"
 #include "kpt/train/loop.hpp"
 #include "kpt/train/run_folder.hpp"
+#include "kpt/train/setup.hpp"
 
 namespace kpt::train {
 
@@ -107,21 +107,11 @@ train_status train_magicpoint(Model& model, const magicpoint_options& o, const r
   using B = typename Model::tensor_type::backend_type;
   o.validate();
   model.train(true);
-  optim::adam<T, B> opt;
-  {
-    std::vector<optim::param<T, B>> ps;
-    nn::visit_trainable(model, [&](const std::string& name, tensor<T, B>& t) { ps.push_back({name, t}); });
-    opt = optim::adam<T, B>(std::move(ps), {.lr = o.lr});
-  }
+  optim::adam<T, B> opt(trainable_params(model), {.lr = o.lr});
 
-  index_t step = 0;
-  if (resume) {
-    const auto cks = run.checkpoints();
-    require<io_error>(!cks.empty(), "resume: '", run.dir().string(), "' has no checkpoint in checkpoints/");
-    const auto meta = load_checkpoint(cks.back().second, model, opt);
-    step = meta.at("step").template get<index_t>();
-    run.truncate_log(step);
-  }
+  const index_t step = resume_step(run, resume, [&](const std::filesystem::path& file) {
+    return load_checkpoint(file, model, opt);
+  });
 
   data::synthetic_dataset_options so;
   so.seed = o.seed;
@@ -130,18 +120,15 @@ train_status train_magicpoint(Model& model, const magicpoint_options& o, const r
   data::homographic_pairs pairs(data::synthetic_dataset(so), geometry::superpoint_homography_config::magicpoint_synthetic(),
                                 {.valid_border_margin = o.valid_border_margin, .seed = o.seed + 1,
                                  .photometric = data::photometric_config::magicpoint_synthetic()});
-  data::batch_loader loader(pairs, {.batch_size = o.batch_size, .prefetch = o.overfit_batches > 0 ? 0 : o.prefetch,
-                                    .start_batch = o.overfit_batches > 0 ? 0 : step});
-  std::vector<std::vector<data::pair_sample>> fixed;  // overfit mode: the batches cycled over
-  for (index_t i = 0; i < o.overfit_batches; ++i) fixed.push_back(loader.next());
+  batch_feed feed(pairs, o.batch_size, o.prefetch, o.overfit_batches, step);
 
   const loop_options lo{.steps = o.steps, .log_every = o.log_every, .checkpoint_every = o.checkpoint_every,
                         .keep = o.keep, .images_per_step = double(o.batch_size)};
   const auto status = run_steps(
       step, lo, run, run_meta,
       [&](index_t s) {
-        const index_t batch_index = o.overfit_batches > 0 ? s % o.overfit_batches : s;
-        const auto batch = o.overfit_batches > 0 ? fixed[std::size_t(batch_index)] : loader.next();
+        const index_t batch_index = feed.batch_index(s);
+        const auto batch = feed.batch(s);
         const auto x = data::stack_images(batch, &data::pair_sample::warped).template to<B>();  // [N, 1, H, W]
         std::vector<std::vector<geometry::point2>> points;
         for (const auto& p : batch) points.push_back(geometry::to_points(p.warped_points));

@@ -24,8 +24,8 @@
 
 #include "kpt/data/epoch_stream.hpp"
 #include "kpt/data/homographic_pairs.hpp"
-#include "kpt/data/image_folder.hpp"
 #include "kpt/data/loader.hpp"
+#include "kpt/data/image_folder.hpp"
 #include "kpt/geometry/points.hpp"
 #include "kpt/geometry/superpoint_homography.hpp"
 #include "kpt/io/safetensors.hpp"
@@ -36,6 +36,7 @@
 #include "kpt/train/checkpoint.hpp"
 #include "kpt/train/loop.hpp"
 #include "kpt/train/run_folder.hpp"
+#include "kpt/train/setup.hpp"
 
 namespace kpt::train {
 
@@ -164,25 +165,12 @@ train_status train_superpoint(Model& model, const superpoint_options& o, geometr
                        "', fewer than one batch of ", o.batch_size, "; add photos or lower --batch-size");
 
   model.train(true);
-  optim::adam<T, B> opt;
-  {
-    std::vector<optim::param<T, B>> ps;
-    nn::visit_trainable(model, [&](const std::string& name, tensor<T, B>& t) { ps.push_back({name, t}); });
-    opt = optim::adam<T, B>(std::move(ps), {.lr = o.lr});
-  }
-  index_t step = 0;
-  if (resume) {
-    const auto cks = run.checkpoints();
-    require<io_error>(!cks.empty(), "resume: '", run.dir().string(), "' has no checkpoint in checkpoints/");
-    const auto meta = load_checkpoint(cks.back().second, model, opt);
-    step = meta.at("step").template get<index_t>();
-    run.truncate_log(step);
-  }
+  optim::adam<T, B> opt(trainable_params(model), {.lr = o.lr});
+  const index_t step = resume_step(run, resume, [&](const std::filesystem::path& file) {
+    return load_checkpoint(file, model, opt);
+  });
 
-  data::batch_loader loader(pairs, {.batch_size = o.batch_size, .prefetch = o.overfit_batches > 0 ? 0 : o.prefetch,
-                                    .start_batch = o.overfit_batches > 0 ? 0 : step});
-  std::vector<std::vector<data::pair_sample>> fixed;  // overfit mode: the batches cycled over
-  for (index_t i = 0; i < o.overfit_batches; ++i) fixed.push_back(loader.next());
+  batch_feed feed(pairs, o.batch_size, o.prefetch, o.overfit_batches, step);
 
   losses::superpoint_loss_options lo;
   lo.lambda = o.lambda;
@@ -196,8 +184,8 @@ train_status train_superpoint(Model& model, const superpoint_options& o, geometr
   const auto status = run_steps(
       step, lp, run, run_meta,
       [&](index_t s) {
-        const index_t batch_index = o.overfit_batches > 0 ? s % o.overfit_batches : s;
-        const auto batch = o.overfit_batches > 0 ? fixed[std::size_t(batch_index)] : loader.next();
+        const index_t batch_index = feed.batch_index(s);
+        const auto batch = feed.batch(s);
         const auto x = data::stack_images(batch, &data::pair_sample::image).template to<B>();
         const auto xw = data::stack_images(batch, &data::pair_sample::warped).template to<B>();
         std::vector<std::vector<geometry::point2>> points, warped_points;

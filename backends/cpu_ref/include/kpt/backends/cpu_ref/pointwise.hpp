@@ -67,7 +67,11 @@ void unary_backward(cpu_ref, const unary_params& p, index_t n, const T* x, const
   for (index_t i = 0; i < n; ++i) {
     const double xi = s == unary_saves::input ? double(x[i]) : 0.0;
     const double yi = s == unary_saves::output ? double(y[i]) : 0.0;
-    dx[i] = T(double(g[i]) * ref_detail::unary_derivative(p, xi, yi));
+    const double d = ref_detail::unary_derivative(p, xi, yi);
+    // As torch, a flat piece of relu, clamp or pow(x, 0) selects 0 instead of multiplying: an
+    // infinite g must not become NaN there.
+    const bool selects = p.fn == unary_fn::relu || p.fn == unary_fn::clamp || (p.fn == unary_fn::pow && p.a == 0);
+    dx[i] = selects && d == 0 ? T(0) : T(double(g[i]) * d);
   }
 }
 
