@@ -146,6 +146,14 @@ BOOST_AUTO_TEST_CASE(homographic_pairs_kp2d_flavour_with_augmentation) {
   double valid = 0;
   for (float v : p.valid_mask.values()) valid += v;
   BOOST_TEST(valid / (128.0 * 128.0) > 0.99);
+  // The direction KP2D's loss relies on (train::kp2d_detail::loss_homography): source pixel x shows
+  // the target at invert(p.H) x, i.e. warped = warp_image(image, invert(H)), as for SuperPoint.
+  homographic_pairs plain(synthetic_dataset(o), geometry::kp2d_homography_config::training());
+  for (index_t i = 0; i < 4; ++i) {
+    const auto q = plain.get(i);
+    BOOST_TEST(geometry::warp_image(q.image, geometry::invert(q.H)).to_vector() == q.warped.to_vector());
+    BOOST_TEST(geometry::warp_image(q.image, q.H).to_vector() != q.warped.to_vector());
+  }
   BOOST_CHECK_THROW(homographic_pairs(synthetic_dataset(o), geometry::kp2d_homography_config{},
                                       {.photometric = photometric_config{}, .kp2d_photometric = kp2d_photometric_config{}}),
                     value_error);
