@@ -12,7 +12,6 @@
 // drawn from (--seed, its path relative to --input), so a result depends on neither the order nor
 // the number of images.
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -31,12 +30,6 @@
 namespace {
 
 namespace fs = std::filesystem;
-
-bool is_image(const fs::path& p) {
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-  return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".ppm" || ext == ".pgm";
-}
 
 // FNV-1a of the relative path: each image gets its own homographies, the same on every run.
 std::uint64_t path_hash(const std::string& s) {
@@ -96,15 +89,11 @@ int run(std::span<const std::string> args) {
   std::vector<job> jobs;
   std::error_code ec;
   if (fs::is_directory(input, ec)) {
-    for (auto it = fs::recursive_directory_iterator(input, fs::directory_options::follow_directory_symlink, ec);
-         !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-      if (it->is_regular_file(ec) && is_image(it->path())) {
-        const auto rel = data::relative_below(it->path(), input);
-        jobs.push_back({it->path(), out / fs::path(rel).replace_extension(), rel.generic_string()});
-      }
-    if (ec) throw io_error("listing '" + input.string() + "' failed (" + ec.message() + ")");
+    for (const auto& image : data::list_images(input)) {
+      const auto rel = data::relative_below(image, input);
+      jobs.push_back({image, out / fs::path(rel).replace_extension(), rel.generic_string()});
+    }
     if (jobs.empty()) f.fail("--input: no images (.png, .jpg, .jpeg, .ppm, .pgm) under '" + input.string() + "'");
-    std::sort(jobs.begin(), jobs.end(), [](const job& a, const job& b) { return a.image < b.image; });
   } else if (fs::is_regular_file(input, ec)) {
     jobs.push_back({input, out / input.stem(), input.filename().generic_string()});
   } else {

@@ -12,7 +12,6 @@
 // +1e-5, conf 0.015, grid NMS 4, border 4); KeyPointNet as KP2D's evaluation (SPEC 7.2: every cell
 // with score > 0, no NMS).
 #include <algorithm>
-#include <cctype>
 #include <iostream>
 
 #include "cli.hpp"
@@ -26,12 +25,6 @@
 namespace {
 
 namespace fs = std::filesystem;
-
-bool is_image(const fs::path& p) {
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-  return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".ppm" || ext == ".pgm";
-}
 
 int run(std::span<const std::string> args) {
   using namespace kpt;
@@ -82,13 +75,9 @@ int run(std::span<const std::string> args) {
   std::vector<std::pair<fs::path, fs::path>> jobs;
   std::error_code ec;
   if (fs::is_directory(input, ec)) {
-    for (auto it = fs::recursive_directory_iterator(input, fs::directory_options::follow_directory_symlink, ec);
-         !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-      if (it->is_regular_file(ec) && is_image(it->path()))
-        jobs.push_back({it->path(), out / data::relative_below(it->path(), input).replace_extension()});
-    if (ec) throw io_error("listing '" + input.string() + "' failed (" + ec.message() + ")");
+    for (const auto& image : data::list_images(input))
+      jobs.push_back({image, out / data::relative_below(image, input).replace_extension()});
     if (jobs.empty()) f.fail("--input: no images (.png, .jpg, .jpeg, .ppm, .pgm) under '" + input.string() + "'");
-    std::sort(jobs.begin(), jobs.end());
   } else if (fs::is_regular_file(input, ec)) {
     jobs.push_back({input, out / input.stem()});
   } else {

@@ -37,6 +37,26 @@ inline std::filesystem::path relative_below(const std::filesystem::path& path, s
   return path.lexically_normal().lexically_relative(root.lexically_normal());
 }
 
+// The image files below the folder `root` (recursive, through folder symlinks), sorted: those whose
+// extension, compared case-insensitively, is one of `extensions`. io_error when listing fails.
+inline std::vector<std::filesystem::path> list_images(
+    const std::filesystem::path& root,
+    const std::vector<std::string>& extensions = {".png", ".jpg", ".jpeg", ".ppm", ".pgm"}) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::follow_directory_symlink, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    std::string ext = it->path().extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char ch) { return char(std::tolower(ch)); });
+    if (std::find(extensions.begin(), extensions.end(), ext) != extensions.end()) files.push_back(it->path());
+  }
+  if (ec) throw io_error("listing '" + root.string() + "' failed (" + ec.message() + ")");
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
 struct image_folder_options {
   geometry::image_size size{240, 320};
   color mode = color::gray;
@@ -67,15 +87,11 @@ class image_folder_dataset {
     if (!fs::is_directory(root_, ec))
       throw io_error("image_folder_dataset: '" + root_.string() + "' is not a folder (" +
                      (fs::exists(root_, ec) ? "it is a file" : "it does not exist") + ")");
-    for (auto it = fs::recursive_directory_iterator(root_, fs::directory_options::follow_directory_symlink, ec);
-         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-      if (!it->is_regular_file(ec)) continue;
-      std::string ext = it->path().extension().string();
-      std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char ch) { return char(std::tolower(ch)); });
-      if (std::find(o_.extensions.begin(), o_.extensions.end(), ext) != o_.extensions.end()) files_.push_back(it->path());
+    try {
+      files_ = list_images(root_, o_.extensions);
+    } catch (const io_error& e) {
+      throw io_error(std::string("image_folder_dataset: ") + e.what());
     }
-    if (ec) throw io_error("image_folder_dataset: listing '" + root_.string() + "' failed (" + ec.message() + ")");
-    std::sort(files_.begin(), files_.end());
     require<io_error>(!files_.empty(), "image_folder_dataset: no images (", o_.extensions.size(),
                       " extensions: .png, .jpg, ...) under '", root_.string(), "'");
     if (!o_.labels.empty()) {
