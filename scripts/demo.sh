@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make demo`: train MagicPoint on synthetic shapes for a few minutes, evaluate it on synthetic test
-# images, detect keypoints on the shared HPatches sequences, and say where everything is.
+# images, detect keypoints on the shared HPatches sequences, match and evaluate HPatches pairs with
+# the SuperPoint kpt ships, and say where everything is.
 # Everything goes under demo-out/ (DEMO_OUT). Expects build/bin/kpt (the Makefile builds it).
 #
 #   DEMO_STEPS   training steps (default 150: about 5 minutes on 2 cores, 1.8 s a step)
@@ -51,6 +52,22 @@ else
   echo "demo: $HPATCHES not found; skipping the HPatches pictures"
 fi
 
+SHIPPED_SP=models/superpoint-photos.safetensors   # kpt-trained on photos (models/README.md)
+if [ -d "$HPATCHES" ] && [ -f "$SHIPPED_SP" ]; then
+  echo "== 4. Match HPatches pairs with the SuperPoint kpt ships, and its HPatches metrics (240x320)"
+  # MagicPoint has no descriptor: matching needs SuperPoint. The shipped one was trained by kpt on
+  # photos labelled by kpt adapt with the shipped MagicPoint; never on HPatches.
+  mkdir -p "$OUT/matches"
+  for pair in v_dogman/2 v_dogman/4 i_pool/2 i_pool/4; do
+    seq=${pair%/*} k=${pair#*/}
+    "$KPT" match "$HPATCHES/$seq/1.ppm" "$HPATCHES/$seq/$k.ppm" --model superpoint --weights "$SHIPPED_SP" \
+      --size 240x320 --homography "$HPATCHES/$seq/H_1_$k" --out "$OUT/matches/$seq-1-$k.png" \
+      --json "$OUT/matches/$seq-1-$k.json"
+  done
+  "$KPT" eval --model superpoint --weights "$SHIPPED_SP" --hpatches "$HPATCHES" --size 240x320 \
+    --json "$OUT/metrics-hpatches.json"
+fi
+
 echo
 echo "demo: done in $(( $(date +%s) - start )) s"
 echo "  weights          $OUT/magicpoint.safetensors   (kpt detect --model magicpoint --weights ...)"
@@ -60,4 +77,5 @@ echo "  metrics          $OUT/metrics-synthetic.json"
 echo "  pictures         $OUT/synthetic-detections/*.kpts.png"
 [ -d "$OUT/hpatches-detections" ] && echo "                   $OUT/hpatches-detections/*/*.kpts.png"
 [ -d "$OUT/hpatches-detections-shipped" ] && echo "                   $OUT/hpatches-detections-shipped/*/*.kpts.png   (the shipped MagicPoint)"
+[ -d "$OUT/matches" ] && echo "  matches          $OUT/matches/*.png   (the shipped SuperPoint; metrics: $OUT/metrics-hpatches.json)"
 exit 0

@@ -62,7 +62,8 @@ BOOST_AUTO_TEST_CASE(superpoint_overfits_one_batch) {
   BOOST_TEST(w.metadata().at("kpt.model") == "superpoint");
 }
 
-// 3 steps, then --resume to 6, equals 6 steps in one go, bit for bit (one thread).
+// 3 steps, then --resume to 6, equals 6 steps in one go, bit for bit (one thread). Resuming over a
+// changed photo folder is refused, naming it, and writes nothing.
 BOOST_AUTO_TEST_CASE(superpoint_resume_is_bitwise_exact) {
   temp_dir d("train_sp_resume");
   make_photos(d.path);
@@ -73,6 +74,14 @@ BOOST_AUTO_TEST_CASE(superpoint_resume_is_bitwise_exact) {
   check_same_tensors(r.whole / "weights.safetensors", r.split / "weights.safetensors");
   BOOST_TEST(run_kpt("train --resume " + quote(r.split) + " --labels " + quote(d.path / "labels"), d.path / "d.txt") == 2);
   BOOST_TEST(read_text(d.path / "d.txt").find("cannot change when resuming") != std::string::npos);
+
+  fs::copy_file(d.path / "images" / "0.png", d.path / "images" / "5.png");
+  fs::copy_file(d.path / "labels" / "0.kpts.npy", d.path / "labels" / "5.kpts.npy");
+  const auto log_before = read_text(r.split / "log.jsonl");
+  BOOST_TEST(run_kpt("train --resume " + quote(r.split) + " --steps 8", d.path / "e.txt") == 2);
+  BOOST_TEST(log_has(d.path / "e.txt", "the photos under"));
+  BOOST_TEST(log_has(d.path / "e.txt", "4 images then, 5 now"));
+  BOOST_TEST(read_text(r.split / "log.jsonl") == log_before);
 }
 
 BOOST_AUTO_TEST_CASE(superpoint_nan_loss_stops_with_the_step) {

@@ -15,9 +15,12 @@
 #include <array>
 #include <cctype>
 #include <cmath>
+#include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kpt/core/error.hpp"
@@ -115,6 +118,26 @@ class image_folder_dataset {
 
   index_t size() const { return index_t(files_.size()); }
   const std::filesystem::path& file(index_t i) const { return files_[std::size_t(i)]; }
+
+  // A fingerprint of what the dataset serves: FNV-1a over every image's path below the root and
+  // its size in bytes, as 16 hex digits. A training run records it so that resuming over a changed
+  // folder (images added, removed, renamed or replaced), whose epochs would differ, is refused.
+  std::string listing_digest() const {
+    std::uint64_t h = 0xcbf29ce484222325ull;
+    const auto mix = [&h](std::string_view bytes) {
+      for (const unsigned char c : bytes) h = (h ^ c) * 0x100000001b3ull;
+    };
+    std::error_code ec;
+    for (const auto& f : files_) {
+      mix(relative_below(f, root_).generic_string());
+      mix(std::string(1, '\0'));
+      mix(std::to_string(std::filesystem::file_size(f, ec)));
+      mix(std::string(1, '\n'));
+    }
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+    return hex;
+  }
   const std::filesystem::path& root() const { return root_; }
 
   image_sample get(index_t i) const {

@@ -240,11 +240,16 @@ train_status train_kp2d(Model& model, IONet* ionet, const kp2d_options& o, const
     else save_checkpoint_parts(file, opt, meta, checkpoint_part<Model>("", model));
   };
 
-  const index_t step = resume_step(run, resume, [&](const std::filesystem::path& file) {
-    if constexpr (with_io)
-      return load_checkpoint_parts(file, opt, checkpoint_part<Model>("", model), checkpoint_part<IONet>("ionet.", *ionet));
-    else return load_checkpoint_parts(file, opt, checkpoint_part<Model>("", model));
-  });
+  nlohmann::json meta = run_meta;
+  meta["photos"] = photos_meta(pairs.base().base().base);
+  const index_t step = resume_step(
+      run, resume,
+      [&](const std::filesystem::path& file) {
+        if constexpr (with_io)
+          return load_checkpoint_parts(file, opt, checkpoint_part<Model>("", model), checkpoint_part<IONet>("ionet.", *ionet));
+        else return load_checkpoint_parts(file, opt, checkpoint_part<Model>("", model));
+      },
+      meta["photos"]);
 
   batch_feed feed(pairs, o.batch_size, o.prefetch, o.overfit_batches, step);
 
@@ -256,7 +261,7 @@ train_status train_kp2d(Model& model, IONet* ionet, const kp2d_options& o, const
   const loop_options loop{.steps = total, .log_every = o.log_every, .checkpoint_every = o.checkpoint_every,
                           .keep = o.keep, .images_per_step = double(o.batch_size)};
   const auto status = run_steps(
-      step, loop, run, run_meta,
+      step, loop, run, meta,
       [&](index_t s) {
         optim::apply(opt, schedule, s / per_epoch);
         const auto batch = feed.batch(s);

@@ -34,15 +34,29 @@ auto trainable_params(Module& module, const std::string& prefix = "") {
   return ps;
 }
 
+// What a run over a photo folder records in its checkpoints ("photos": folder, image count and
+// listing digest) so that resuming over a changed folder is refused (see resume_step).
+template <class Folder>
+nlohmann::json photos_meta(const Folder& folder) {
+  return {{"folder", folder.root().string()}, {"images", folder.size()}, {"digest", folder.listing_digest()}};
+}
+
 // The number of steps already done: 0 for a new run; when resuming, `load(file)` restores the
 // newest checkpoint of `run` (weights and optimiser state) and returns its metadata, whose "step"
-// is the answer, and log.jsonl is cut back to that step.
+// is the answer, and log.jsonl is cut back to that step. With `photos` (photos_meta of the folder
+// the run reads now), a checkpoint that recorded other photos is refused: the epochs would differ.
 template <class Load>
-index_t resume_step(const run_folder& run, bool resume, Load&& load) {
+index_t resume_step(const run_folder& run, bool resume, Load&& load, const nlohmann::json& photos = {}) {
   if (!resume) return 0;
   const auto cks = run.checkpoints();
   require<io_error>(!cks.empty(), "resume: '", run.dir().string(), "' has no checkpoint in checkpoints/");
   const nlohmann::json meta = load(cks.back().second);
+  if (const auto was = meta.find("photos"); !photos.is_null() && was != meta.end())
+    require<io_error>(was->value("digest", "") == photos.value("digest", ""), "resume: the photos under '",
+                      photos.value("folder", ""), "' changed since '", cks.back().second.string(), "' was written (",
+                      was->value("images", index_t(0)), " images then, ", photos.value("images", index_t(0)),
+                      " now; or files were renamed or replaced): the run cannot continue exactly; put the folder "
+                      "back as it was, or start a new run with --out");
   const auto step = meta.at("step").template get<index_t>();
   run.truncate_log(step);
   return step;

@@ -166,9 +166,10 @@ train_status train_superpoint(Model& model, const superpoint_options& o, geometr
 
   model.train(true);
   optim::adam<T, B> opt(trainable_params(model), {.lr = o.lr});
-  const index_t step = resume_step(run, resume, [&](const std::filesystem::path& file) {
-    return load_checkpoint(file, model, opt);
-  });
+  nlohmann::json meta = run_meta;
+  meta["photos"] = photos_meta(pairs.base().base());
+  const index_t step = resume_step(
+      run, resume, [&](const std::filesystem::path& file) { return load_checkpoint(file, model, opt); }, meta["photos"]);
 
   batch_feed feed(pairs, o.batch_size, o.prefetch, o.overfit_batches, step);
 
@@ -182,7 +183,7 @@ train_status train_superpoint(Model& model, const superpoint_options& o, geometr
   const loop_options lp{.steps = o.steps, .log_every = o.log_every, .checkpoint_every = o.checkpoint_every,
                         .keep = o.keep, .images_per_step = double(2 * o.batch_size)};
   const auto status = run_steps(
-      step, lp, run, run_meta,
+      step, lp, run, meta,
       [&](index_t s) {
         const index_t batch_index = feed.batch_index(s);
         const auto batch = feed.batch(s);
