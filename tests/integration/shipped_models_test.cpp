@@ -19,8 +19,8 @@ namespace {
 const fs::path models_dir = KPT_MODELS_DIR;
 const fs::path hpatches_dir = fs::path(KPT_SHARED_DIR) / "data" / "hpatches";
 
-// The JSON `kpt` wrote to `json` after `args` (which must end in --json 'json'); fails the test
-// with the command's output when it did not exit 0.
+// `kpt args --json json`, then the JSON it wrote; fails the test with the command's output when it
+// did not exit 0.
 nlohmann::json run_for_json(const std::string& args, const fs::path& json, const fs::path& log) {
   const int rc = run_kpt(args + " --json " + quote(json), log);
   BOOST_TEST_REQUIRE(rc == 0, "kpt " << args << " exited " << rc << ":\n" << read_text(log));

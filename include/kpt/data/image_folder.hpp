@@ -118,6 +118,7 @@ class image_folder_dataset {
 
   index_t size() const { return index_t(files_.size()); }
   const std::filesystem::path& file(index_t i) const { return files_[std::size_t(i)]; }
+  const std::filesystem::path& root() const { return root_; }
 
   // A fingerprint of what the dataset serves: FNV-1a over every image's path below the root and
   // its size in bytes, as 16 hex digits. A training run records it so that resuming over a changed
@@ -138,7 +139,6 @@ class image_folder_dataset {
     std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
     return hex;
   }
-  const std::filesystem::path& root() const { return root_; }
 
   image_sample get(index_t i) const {
     require<value_error>(i >= 0, "image_folder_dataset::get: index ", i, " must be >= 0");
