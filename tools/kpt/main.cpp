@@ -8,6 +8,7 @@
 
 #include "cli.hpp"
 #include "kpt/core/error.hpp"
+#include "kpt/core/memory_reuse.hpp"
 
 namespace {
 
@@ -23,6 +24,7 @@ void print_help(std::ostream& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  kpt::keep_freed_memory();  // training and detection reuse their buffers (kpt/core/memory_reuse.hpp)
   const std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
     print_help(std::cerr);
