@@ -31,13 +31,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// FNV-1a of the relative path: each image gets its own homographies, the same on every run.
-std::uint64_t path_hash(const std::string& s) {
-  std::uint64_t x = 0xcbf29ce484222325ull;
-  for (unsigned char c : s) x = (x ^ c) * 0x100000001b3ull;
-  return x;
-}
-
 int run(std::span<const std::string> args) {
   using namespace kpt;
   cli::flags f("adapt",
@@ -109,7 +102,7 @@ int run(std::span<const std::string> args) {
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     const auto& j = jobs[i];
     const auto img = cli::load_input(f, *m, j.image, size);
-    o.seed = splitmix64(seed ^ path_hash(j.key));
+    o.seed = splitmix64(seed ^ fnv1a(j.key));  // each image its own homographies, the same on every run
     // Within an image too: 100 forwards take seconds.
     o.on_term = [&](int k, int num) {
       if (k < num) bar.update(index_t(i), index_t(jobs.size()), -1, "homography " + std::to_string(k) + "/" + std::to_string(num));

@@ -7,7 +7,8 @@
 // measured at ~15 % of a SuperPoint training step (perf: exc_page_fault, clear_page, memcg). With
 // mmap off and no trimming, freed blocks return to malloc's heap and are reused: the SuperPoint
 // step 7.8 -> 5.6 s, KeyPointNet 11.3 -> 9.1 s (2 threads, kpt-bench side by side with
-// KPT_SYSTEM_MALLOC=1; docs/performance.md), at ~150 MB more peak RSS.
+// KPT_SYSTEM_MALLOC=1; docs/performance.md), at more peak RSS: the heap fragments (SuperPoint
+// 1.8 -> 2.9 GB, KeyPointNet 2.8 -> 3.0 GB).
 //
 // This changes malloc for the whole process, so a library never does it on its own: programs call
 // it first thing in main (the kpt program and kpt-bench do). Environment KPT_SYSTEM_MALLOC=1 leaves

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "kpt/core/error.hpp"
+#include "kpt/core/random.hpp"
 #include "kpt/data/dataset.hpp"
 #include "kpt/data/image.hpp"
 #include "kpt/data/sample_rng.hpp"
@@ -124,16 +125,13 @@ class image_folder_dataset {
   // its size in bytes, as 16 hex digits. A training run records it so that resuming over a changed
   // folder (images added, removed, renamed or replaced), whose epochs would differ, is refused.
   std::string listing_digest() const {
-    std::uint64_t h = 0xcbf29ce484222325ull;
-    const auto mix = [&h](std::string_view bytes) {
-      for (const unsigned char c : bytes) h = (h ^ c) * 0x100000001b3ull;
-    };
+    std::uint64_t h = fnv1a("");
     std::error_code ec;
     for (const auto& f : files_) {
-      mix(relative_below(f, root_).generic_string());
-      mix(std::string(1, '\0'));
-      mix(std::to_string(std::filesystem::file_size(f, ec)));
-      mix(std::string(1, '\n'));
+      h = fnv1a(relative_below(f, root_).generic_string(), h);
+      h = fnv1a(std::string_view("\0", 1), h);
+      h = fnv1a(std::to_string(std::filesystem::file_size(f, ec)), h);
+      h = fnv1a("\n", h);
     }
     char hex[17];
     std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
