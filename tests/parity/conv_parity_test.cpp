@@ -67,6 +67,12 @@ BOOST_AUTO_TEST_CASE(conv2d_cpu_matches_cpu_ref_on_superpoint_shapes) {
       {{2, 7, 31, 29}, {9, 7, 3, 3}, 2, 0, false, false},       // stride 2, odd sizes
       {{3, 5, 17, 23}, {11, 5, 5, 3}, 2, 2, true, false},       // non-square kernel, padding 2
       {{2, 16, 101, 1}, {24, 16, 5, 1}, 1, 2, true, false},     // a column
+      // Stride 1 with at most 576 taps runs straight from a padded image (AVX-512): rows that
+      // cross vectors, output channels not a multiple of the register block, the tap limit.
+      {{3, 5, 17, 23}, {11, 5, 5, 3}, 1, 2, true, false},       // non-square kernel, padding 2
+      {{2, 9, 13, 16}, {13, 9, 3, 3}, 1, 1, false, false},      // rows exactly one vector wide
+      {{1, 3, 20, 37}, {2, 3, 3, 3}, 1, 0, true, false},        // no padding, two outputs
+      {{2, 64, 12, 17}, {10, 64, 3, 3}, 1, 1, true, false},     // 576 taps
   };
   std::uint64_t seed = 1000;
   for (const auto& k : cases) check(k, seed += 4);

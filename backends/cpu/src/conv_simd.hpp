@@ -4,7 +4,9 @@
 //   forward        Y_n (O x HO*WO)   = W (O x C*KH*KW)       * im2col(X_n)
 //   grad input     dX_n (C x H*W)    = W' (C x O*KH*KW)      * col(dY_n)   (a transposed conv)
 //   grad weight    dW (O x C*KH*KW)  = dY (O x N*HO*WO)      * im2col(X)^T
-// 1x1, stride 1, unpadded convolutions are plain matrix products and skip the gather.
+// 1x1, stride 1, unpadded convolutions are plain matrix products and skip the gather. Stride-1
+// forward and input-gradient passes with at most 576 taps read B straight from a padded copy of
+// the image instead (conv_direct.hpp), on AVX-512.
 #include "kpt/kernels/conv.hpp"
 
 namespace kpt::cpu_detail {
@@ -21,6 +23,7 @@ void conv2d_backward_bias_simd(Arch, const kernels::conv_geom& g, const T* gy, T
 }  // namespace kpt::cpu_detail
 
 #ifdef KPT_CPU_ARCH
+#include "conv_direct.hpp"
 #include "gemm_simd.hpp"
 
 namespace kpt::cpu_detail {
@@ -294,7 +297,9 @@ void conv2d_forward_simd(Arch, const kernels::conv_geom& g, const T* x, const T*
   job.apack = apack.get();
   job.c = y, job.ldc = N, job.c_batch = M * N;
   job.bias = bias;
-  if (is_pointwise(g)) {
+  if (direct_conv_fits<Arch, T>(g.KH, g.KW, g.SH, g.SW, g.WO, K)) {
+    direct_conv<Arch, T>{g.N, g.C, g.H, g.W, g.O, g.KH, g.KW, g.PH, g.PW, x, g.C * g.H * g.W}.run(apack.get(), bias, y);
+  } else if (is_pointwise(g)) {
     gemm_run<Arch>(job, pack_b_strided<Arch, T>{x, g.C * g.H * g.W, g.H * g.W, 1});
   } else {
     gemm_run<Arch>(job, pack_b_im2col<Arch, T>{x, g.C * g.H * g.W, g.H * g.W, g.H, g.W, g.WO, g.KH, g.KW, g.SH, g.SW,
@@ -304,10 +309,27 @@ void conv2d_forward_simd(Arch, const kernels::conv_geom& g, const T* x, const T*
 
 template <class Arch, class T>
 void conv2d_backward_input_simd(Arch, const kernels::conv_geom& g, const T* gy, const T* w, T* gx) {
-  // A(c, (o, i, j)) = w[o, c, i, j]
+  // A(c, (o, t)) = w[o, c, t] over the taps t, transposed in a plain loop (packing through an
+  // index function spent a few ms per call in divisions at 256 channels). The direct path is the
+  // forward convolution of dY padded by K-1-P with the kernel flipped: dX(c, h, w) = sum over
+  // (o, i, j) of dYpad(o, h+i, w+j) * w(o, c, KH-1-i, KW-1-j); flipping both axes reverses t.
   const index_t M = g.C, taps = g.KH * g.KW, K = g.O * taps, N = g.H * g.W;
+  const bool direct = direct_conv_fits<Arch, T>(g.KH, g.KW, g.SH, g.SW, g.W, K) && g.PH < g.KH && g.PW < g.KW;
+  scratch<T, slot_weights> wt(M * K);
+  for (index_t o = 0; o < g.O; ++o)
+    for (index_t c = 0; c < g.C; ++c) {
+      const T* src = w + (o * g.C + c) * taps;
+      T* dst = wt.get() + c * K + o * taps;
+      if (direct) std::reverse_copy(src, src + taps, dst);
+      else std::copy_n(src, taps, dst);
+    }
   scratch<T, slot_a> apack(packed_a_size<Arch, T>(M, K));
-  pack_a_fn<Arch, T>(M, K, apack.get(), [&](index_t c, index_t k) { return w[(k / taps * g.C + c) * taps + k % taps]; });
+  pack_a<Arch>(M, K, wt.get(), K, 1, apack.get(), K, 0);
+  if (direct) {
+    direct_conv<Arch, T>{g.N, g.O, g.HO, g.WO, g.C, g.KH, g.KW, g.KH - 1 - g.PH, g.KW - 1 - g.PW, gy, g.O * g.HO * g.WO}
+        .run(apack.get(), nullptr, gx);
+    return;
+  }
   gemm_job<T> job;
   job.batch = g.N, job.M = M, job.N = N, job.K = K;
   job.apack = apack.get();

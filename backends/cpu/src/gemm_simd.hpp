@@ -70,7 +70,7 @@ class scratch {
     thread_local cache c;
     return c;
   }
-  static constexpr index_t max_kept = index_t(1) << 22;  // elements (16 MiB of float)
+  static constexpr index_t max_kept = index_t(1) << 23;  // elements (32 MiB of float)
 
  public:
   explicit scratch(index_t n) {
@@ -100,7 +100,7 @@ class scratch {
   cache* held_ = nullptr;
   T* ptr_ = nullptr;
 };
-enum scratch_slot { slot_a = 0, slot_b = 1, slot_partial = 2, slot_pack = 3 };
+enum scratch_slot { slot_a = 0, slot_b = 1, slot_partial = 2, slot_pack = 3, slot_pad = 4, slot_weights = 5 };
 
 // Size of A packed in MR-row panels.
 template <class Arch, class T>
@@ -136,21 +136,6 @@ void pack_a(index_t M, index_t K, const T* src, index_t rs, index_t cs, T* dst, 
       }
       for (index_t r = mr; r < MR; ++r)
         for (index_t k = 0; k < K; ++k) d[k * MR + r] = T(0);
-    }
-  });
-}
-
-// Same layout from any element function f(i, k) (used for the reordered weights of conv backward).
-template <class Arch, class T, class F>
-void pack_a_fn(index_t M, index_t K, T* dst, F&& f) {
-  constexpr int MR = gemm_blocking<Arch, T>::MR;
-  const index_t panels = (M + MR - 1) / MR;
-  const index_t grain = std::max<index_t>(1, elementwise_grain / std::max<index_t>(K * MR, 1));
-  parallel_for(0, panels, grain, [&](index_t lo, index_t hi) {
-    for (index_t p = lo; p < hi; ++p) {
-      T* d = dst + p * K * MR;
-      for (index_t k = 0; k < K; ++k)
-        for (index_t r = 0; r < MR; ++r) d[k * MR + r] = p * MR + r < M ? f(p * MR + r, k) : T(0);
     }
   });
 }
