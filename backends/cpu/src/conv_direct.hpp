@@ -76,23 +76,14 @@ inline void direct_tile(index_t K, const T* __restrict a, const T* b, const inde
                         const T* bias) {
   using BL = gemm_blocking<Arch, T>;
   using V = typename BL::V;
-  constexpr int MR = BL::MR, NV = BL::NV, L = BL::lanes;
+  constexpr int MR = BL::MR, NV = BL::NV;
   V acc[MR][NV];
 #pragma GCC unroll 16
   for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) acc[r][v] = V(bias && r < mr ? bias[r] : T(0));
   for (index_t k = 0; k < K; ++k) {
-    const T* bk = b + off[k];
-    V bv[NV];
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) bv[v] = V::load_unaligned(bk + v * L);
-#pragma GCC unroll 16
-    for (int r = 0; r < MR; ++r) {
-      const V av(a[r]);
-#pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) acc[r][v] = xsimd::fma(av, bv[v], acc[r][v]);
-    }
+    rank1_update<Arch, T>(acc, a, b + off[k], xsimd::unaligned_mode{});
     a += MR;
   }
 #pragma GCC unroll 16

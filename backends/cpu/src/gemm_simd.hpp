@@ -217,6 +217,26 @@ inline void transpose16(__m512 r[16]) {
 
 enum class tile_init { zero, load, bias };
 
+// One k step of a micro-kernel: the MR x NR register tile += A column (MR values at a) times
+// B row (NR values at b, loaded in Mode).
+template <class Arch, class T, class Mode>
+[[gnu::always_inline]] inline void rank1_update(
+    typename gemm_blocking<Arch, T>::V (&acc)[gemm_blocking<Arch, T>::MR][gemm_blocking<Arch, T>::NV], const T* a,
+    const T* b, Mode mode) {
+  using BL = gemm_blocking<Arch, T>;
+  using V = typename BL::V;
+  constexpr int MR = BL::MR, NV = BL::NV, L = BL::lanes;
+  V bv[NV];
+#pragma GCC unroll 4
+  for (int v = 0; v < NV; ++v) bv[v] = V::load(b + v * L, mode);
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; ++r) {
+    const V av(a[r]);
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) acc[r][v] = xsimd::fma(av, bv[v], acc[r][v]);
+  }
+}
+
 // C tile (MR x NR at c, row stride ldc) (+)= A panel (kc x MR) * B micro-panel (kc x NR).
 template <class Arch, class T>
 inline void micro_kernel(index_t kc, const T* __restrict a, const T* __restrict b, T* c, index_t ldc, tile_init init,
@@ -237,15 +257,7 @@ inline void micro_kernel(index_t kc, const T* __restrict a, const T* __restrict 
       for (int v = 0; v < NV; ++v) acc[r][v] = V(T(0));
   }
   for (index_t k = 0; k < kc; ++k) {
-    V bv[NV];
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) bv[v] = V::load_aligned(b + v * L);
-#pragma GCC unroll 16
-    for (int r = 0; r < MR; ++r) {
-      const V av(a[r]);
-#pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) acc[r][v] = xsimd::fma(av, bv[v], acc[r][v]);
-    }
+    rank1_update<Arch, T>(acc, a, b, xsimd::aligned_mode{});
     a += MR;
     b += NR;
   }
