@@ -6,7 +6,7 @@ Runs every case of build/bin/kpt-bench (one JSON line each) and the same case in
 the ratio table and, with --save, writes bench/results/<date>-<host>.{jsonl,md}.
 
     /usr/bin/python3 bench/compare_torch.py [--kpt build/bin/kpt-bench] [--threads 2]
-                                            [--case NAME] [--repeat R] [--save]
+                                            [--case NAME] [--repeat R] [--rounds N] [--save]
 """
 import argparse
 import datetime
@@ -84,9 +84,14 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--case", action="append", help="run only this case (repeatable)")
     ap.add_argument("--repeat", type=int, default=0, help="timed repetitions (default: kpt's per case)")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="run kpt and PyTorch alternately this many times per case and report the "
+                         "median round and the range of the per-round ratios (steadier on a busy machine)")
     ap.add_argument("--torch-only", action="store_true", help="do not run kpt-bench")
     ap.add_argument("--save", action="store_true", help="write bench/results/<date>-<host>.{jsonl,md}")
     a = ap.parse_args()
+    if a.rounds < 1:
+        sys.exit(f"compare_torch: --rounds must be at least 1, got {a.rounds}")
     if not a.torch_only and not os.access(a.kpt, os.X_OK):
         sys.exit(f"compare_torch: {a.kpt} is not built (cmake --build build --target kpt-bench)")
     torch.set_num_threads(a.threads)
@@ -97,28 +102,39 @@ def main():
     for name in names:
         if name not in CASES:
             sys.exit(f"compare_torch: unknown case '{name}' (one of {', '.join(CASES)})")
-        k = None if a.torch_only else run_kpt(a.kpt, name, a.threads, a.repeat)
-        repeat = a.repeat or (k["repeat"] if k else 5)
-        # Each torch case in a child process, so its peak RSS is its own (as kpt-bench does).
-        child = subprocess.run([sys.executable, __file__, "--_torch_case", name, "--_repeat", str(repeat),
-                                "--_threads", str(a.threads)], check=True, capture_output=True, text=True)
-        t = json.loads(child.stdout.strip().splitlines()[-1])
-        row = dict(case=name, threads=a.threads, torch_ms=t["ms"], torch_rss_mb=t["rss_mb"])
+        ks, ts = [], []
+        for _ in range(a.rounds):
+            k = None if a.torch_only else run_kpt(a.kpt, name, a.threads, a.repeat)
+            repeat = a.repeat or (k["repeat"] if k else 5)
+            # Each torch case in a child process, so its peak RSS is its own (as kpt-bench does).
+            child = subprocess.run([sys.executable, __file__, "--_torch_case", name, "--_repeat", str(repeat),
+                                    "--_threads", str(a.threads)], check=True, capture_output=True, text=True)
+            ks.append(k)
+            ts.append(json.loads(child.stdout.strip().splitlines()[-1]))
+        # The round whose kpt time is the median one, with the PyTorch time of the median round.
+        k = sorted(ks, key=lambda r: r["ms_median"])[len(ks) // 2] if ks[0] else None
+        t_ms = statistics.median(t["ms"] for t in ts)
+        row = dict(case=name, threads=a.threads, rounds=a.rounds, torch_ms=t_ms,
+                   torch_rss_mb=max(t["rss_mb"] for t in ts))
         if k:
-            row.update(kpt_ms=k["ms_median"], kpt_rss_mb=k["peak_rss_mb"], speedup=t["ms"] / k["ms_median"],
+            ratios = [t["ms"] / kr["ms_median"] for kr, t in zip(ks, ts)]
+            row.update(kpt_ms=k["ms_median"], kpt_rss_mb=max(kr["peak_rss_mb"] for kr in ks),
+                       speedup=t_ms / k["ms_median"], speedup_min=min(ratios), speedup_max=max(ratios),
                        kpt_peak_fraction=k["peak_fraction"], gflop=k["gflop"], peak_gflops=k["peak_gflops"],
-                       torch_peak_fraction=k["gflop"] / (t["ms"] * 1e-3) / k["peak_gflops"])
+                       torch_peak_fraction=k["gflop"] / (t_ms * 1e-3) / k["peak_gflops"])
         rows.append(row)
         print(json.dumps(row), flush=True)
-    table = ["| case | kpt ms | PyTorch ms | kpt / PyTorch throughput | kpt peak | PyTorch peak | kpt RSS MB | PyTorch RSS MB |",
-             "|---|---|---|---|---|---|---|---|"]
+    table = ["| case | kpt ms | PyTorch ms | kpt / PyTorch throughput | per-round range | kpt peak | PyTorch peak "
+             "| kpt RSS MB | PyTorch RSS MB |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         if "kpt_ms" in r:
             table.append(f"| {r['case']} | {r['kpt_ms']:.1f} | {r['torch_ms']:.1f} | {r['speedup']:.2f}x | "
+                         f"{r['speedup_min']:.2f}-{r['speedup_max']:.2f}x | "
                          f"{r['kpt_peak_fraction']:.0%} | {r['torch_peak_fraction']:.0%} | {r['kpt_rss_mb']:.0f} | "
                          f"{r['torch_rss_mb']:.0f} |")
         else:
-            table.append(f"| {r['case']} | | {r['torch_ms']:.1f} | | | | | {r['torch_rss_mb']:.0f} |")
+            table.append(f"| {r['case']} | | {r['torch_ms']:.1f} | | | | | | {r['torch_rss_mb']:.0f} |")
     print("\n".join(table))
     if a.save:
         os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
@@ -126,7 +142,7 @@ def main():
         cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
         head = (f"# kpt vs PyTorch {torch.__version__}, {datetime.datetime.now():%Y-%m-%d %H:%M}\n\n"
                 f"Machine: {cpu}, {os.cpu_count()} cores, {platform.platform()}; threads {a.threads}.\n"
-                f"Command: /usr/bin/python3 bench/compare_torch.py --threads {a.threads} --save\n\n")
+                f"Command: /usr/bin/python3 bench/compare_torch.py --threads {a.threads} --rounds {a.rounds} --save\n\n")
         for path, text in ((stem + ".jsonl", "".join(json.dumps(r) + "\n" for r in rows)),
                            (stem + ".md", head + "\n".join(table) + "\n")):
             with open(path + ".tmp", "w") as f:
