@@ -111,7 +111,8 @@ def main():
                                     "--_threads", str(a.threads)], check=True, capture_output=True, text=True)
             ks.append(k)
             ts.append(json.loads(child.stdout.strip().splitlines()[-1]))
-        # The round whose kpt time is the median one, with the PyTorch time of the median round.
+        # kpt: the round with the median time (its peak fraction comes with it); PyTorch: the median of
+        # its rounds. RSS: the largest of the rounds.
         k = sorted(ks, key=lambda r: r["ms_median"])[len(ks) // 2] if ks[0] else None
         t_ms = statistics.median(t["ms"] for t in ts)
         row = dict(case=name, threads=a.threads, rounds=a.rounds, torch_ms=t_ms,
