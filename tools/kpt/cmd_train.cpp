@@ -173,6 +173,6 @@ int run(std::span<const std::string> args) {
 }
 
 const kpt::cli::registrar reg(
-    "train", "train MagicPoint on synthetic shapes or KP2D on photos (checkpoints, --resume, Ctrl-C safe)", run);
+    "train", "train MagicPoint on synthetic shapes, SuperPoint or KP2D on photos (checkpoints, --resume, Ctrl-C safe)", run);
 
 }  // namespace

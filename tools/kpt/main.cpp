@@ -19,6 +19,9 @@ void print_help(std::ostream& out) {
   std::size_t width = 0;
   for (const auto& c : cmds) width = std::max(width, c.name.size());
   for (const auto& c : cmds) out << "  " << c.name << std::string(width + 2 - c.name.size(), ' ') << c.summary << "\n";
+  out << "\nenvironment:\n"
+         "  KPT_SYSTEM_MALLOC=1  leave glibc's malloc as it is; by default kpt keeps freed memory for\n"
+         "                       reuse (faster training steps, more peak memory: docs/performance.md)\n";
 }
 
 }  // namespace
