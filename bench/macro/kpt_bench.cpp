@@ -1,8 +1,10 @@
 // kpt-bench: whole-network benchmarks, one JSON object per line (the fields of issue 7):
 //   {"case": ..., "threads": n, "ms_median": .., "images_per_s": .., "gflop": .., "gflops": ..,
 //    "peak_gflops": .., "peak_fraction": .., "peak_rss_mb": .., "memory_reuse": true|false}
-// gflop is the convolution work of one call (multiply-add = 2 FLOPs; training counts 3x the
-// forward: forward, input gradient, weight gradient), gflops the rate achieved, peak_gflops the
+// gflop is the convolution work of one call counted as direct sums (multiply-add = 2 FLOPs;
+// training counts 3x the forward: forward, input gradient, weight gradient), gflops the rate
+// achieved (Winograd layers do fewer multiply-adds, so this "equivalent" rate and peak_fraction
+// can pass the FMA peak), peak_gflops the
 // FP32 FMA peak of the same number of threads measured in the same process just before, and
 // peak_rss_mb the case's own peak resident memory: every case runs in a child process of its own.
 //

@@ -24,6 +24,25 @@ double rel_err(const tensor<T, B1>& got, const tensor<T, B2>& want) {
   return max_rel_diff(got, want, rms(want));
 }
 
+// Root mean square of got - want over the root mean square of want.
+template <class T1, class T2, class B1, class B2>
+double rms_rel_err(const tensor<T1, B1>& got, const tensor<T2, B2>& want) {
+  const auto a = got.to_vector();
+  const auto b = want.to_vector();
+  double s = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) s += (double(a[i]) - double(b[i])) * (double(a[i]) - double(b[i]));
+  return std::sqrt(s / double(std::max<std::size_t>(a.size(), 1))) / rms(want);
+}
+
+// The cpu backend runs float 3x3 stride-1 convolutions with 64+ channels as Winograd F(4x4, 3x3)
+// on AVX-512 (forward and input gradient). Its transforms round more than a direct sum: measured
+// against double at KeyPointNet's shapes, up to 9e-5 of the output rms at one element and 3e-6 in
+// rms, against 4e-6 and 4e-7 for the direct sum. Other cases keep the direct-sum bound.
+struct tolerance {
+  double max, rms;
+};
+constexpr tolerance direct_sum{1e-5, 1e-5}, winograd{3e-4, 1e-5};
+
 struct conv_case {
   shape x, w;
   index_t stride, padding;
@@ -47,10 +66,15 @@ void check(const conv_case& k, std::uint64_t seed) {
   auto g = random_tensor<float>(yr.shape(), seed + 3);
   autograd::backward(yr, g);
   autograd::backward(yc, g.to<cpu>());
+  const bool may_winograd =
+      !k.one_d && k.w[2] == 3 && k.w[3] == 3 && k.stride == 1 && k.w[0] >= 64 && k.w[1] >= 64;
+  const tolerance tol = may_winograd ? winograd : direct_sum;
   BOOST_TEST_CONTEXT((k.one_d ? "conv1d x " : "conv2d x ") << k.x.str() << " w " << k.w.str() << " stride "
                                                               << k.stride << " padding " << k.padding) {
-    BOOST_TEST(rel_err(yc, yr) <= 1e-5);
-    BOOST_TEST(rel_err(xc.grad(), xr.grad()) <= 1e-5);
+    BOOST_TEST(rel_err(yc, yr) <= tol.max);
+    BOOST_TEST(rms_rel_err(yc, yr) <= tol.rms);
+    BOOST_TEST(rel_err(xc.grad(), xr.grad()) <= tol.max);
+    BOOST_TEST(rms_rel_err(xc.grad(), xr.grad()) <= tol.rms);
     BOOST_TEST(rel_err(wc.grad(), wr.grad()) <= 1e-5);
     if (k.bias) BOOST_TEST(rel_err(bc.grad(), br.grad()) <= 1e-5);
   }
@@ -73,6 +97,10 @@ BOOST_AUTO_TEST_CASE(conv2d_cpu_matches_cpu_ref_on_superpoint_shapes) {
       {{2, 9, 13, 16}, {13, 9, 3, 3}, 1, 1, false, false},      // rows exactly one vector wide
       {{1, 3, 20, 37}, {2, 3, 3, 3}, 1, 0, true, false},        // no padding, two outputs
       {{2, 64, 12, 17}, {10, 64, 3, 3}, 1, 1, true, false},     // 576 taps
+      // Winograd F(4x4, 3x3): output sizes not multiples of 4 (masked edge tiles), groups of 16
+      // tiles that run across images, odd channel counts, padding 0 and 2.
+      {{3, 65, 13, 18}, {67, 65, 3, 3}, 1, 0, true, false},
+      {{2, 64, 11, 21}, {72, 64, 3, 3}, 1, 2, false, false},
   };
   std::uint64_t seed = 1000;
   for (const auto& k : cases) check(k, seed += 4);
@@ -86,4 +114,31 @@ BOOST_AUTO_TEST_CASE(conv1d_cpu_matches_cpu_ref) {
   };
   std::uint64_t seed = 2000;
   for (const auto& k : cases) check(k, seed += 4);
+}
+
+// Enough tiles that the Winograd path splits them into chunks (16 MB of transformed input per
+// chunk: 224 tiles at 512 output channels), with a chunk boundary inside an image. cpu_ref would
+// take half a minute here, so the reference is the cpu backend in double (a direct sum, itself
+// checked against cpu_ref above).
+tensor<double, cpu> as_double(const tensor<float, cpu>& t) {
+  const auto v = t.to_vector();
+  return tensor<double, cpu>::from(t.shape(), std::vector<double>(v.begin(), v.end()));
+}
+
+BOOST_AUTO_TEST_CASE(conv2d_float_matches_double_across_winograd_chunks) {
+  const shape xs{10, 64, 20, 24}, ws{512, 64, 3, 3};  // 10 images of 5 x 6 tiles
+  auto x = random_tensor<float, cpu>(xs, 3001);
+  x.requires_grad_();
+  auto w = random_tensor<float, cpu>(ws, 3002);
+  auto b = random_tensor<float, cpu>({512}, 3003);
+  auto xd = as_double(x).requires_grad_();
+  auto y = conv2d(x, w, b, {1, 1});
+  auto yd = conv2d(xd, as_double(w), as_double(b), {1, 1});
+  auto g = random_tensor<float, cpu>(y.shape(), 3004);
+  autograd::backward(y, g);
+  autograd::backward(yd, as_double(g));
+  BOOST_TEST(rel_err(as_double(y), yd) <= winograd.max);
+  BOOST_TEST(rms_rel_err(y, yd) <= winograd.rms);
+  BOOST_TEST(rel_err(as_double(x.grad()), xd.grad()) <= winograd.max);
+  BOOST_TEST(rms_rel_err(x.grad(), xd.grad()) <= winograd.rms);
 }

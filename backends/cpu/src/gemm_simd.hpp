@@ -100,7 +100,16 @@ class scratch {
   cache* held_ = nullptr;
   T* ptr_ = nullptr;
 };
-enum scratch_slot { slot_a = 0, slot_b = 1, slot_partial = 2, slot_pack = 3, slot_pad = 4, slot_weights = 5 };
+enum scratch_slot {
+  slot_a = 0,
+  slot_b = 1,
+  slot_partial = 2,
+  slot_pack = 3,
+  slot_pad = 4,
+  slot_weights = 5,
+  slot_wino_v = 6,
+  slot_wino_m = 7
+};
 
 // Size of A packed in MR-row panels.
 template <class Arch, class T>

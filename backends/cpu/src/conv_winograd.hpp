@@ -1,0 +1,286 @@
+#pragma once
+// Winograd F(4x4, 3x3) for stride-1 3x3 convolutions with many channels (float, AVX-512).
+//
+// Each 4x4 block of outputs ("tile") comes from a 6x6 window of the input. With the transforms
+// of Lavin & Gray (2016), interpolation points 0, +-1, +-2 and infinity:
+//   U = G g G^T      (6x6 per output channel o and input channel c; G is 6x3)
+//   V = B^T d B      (6x6 per input channel and tile; d is the 6x6 window)
+//   M = U . V        summed over c: one GEMM per position xi of the 6x6, M_xi (O x tiles) =
+//                    U_xi (O x C) * V_xi (C x tiles), run on the packed GEMM (gemm_simd.hpp)
+//   Y = A^T M A      (4x4 outputs per tile; A^T is 4x6)
+// That is 36 multiply-adds per 16 outputs and (o, c) pair instead of 144: the layers with 128 and
+// 256 channels, where the GEMM is the whole cost, run 2-2.6x faster. The price is rounding: the
+// transforms scale terms by up to 8 and 1/24. Against a double sum at KeyPointNet's shapes the
+// error is 2-3e-6 of the output rms (up to 9e-5 at single elements), against 4e-7 (4e-6) for the
+// direct sum; tests/parity/conv_parity_test.cpp holds both bounds. KPT_EXACT_CONV=1 turns it off.
+//
+// The transforms run 16 tiles at a time (one vector), gathering the windows from the image and
+// scattering the 4x4 blocks to the output with masks at the edges.
+#include "gemm_simd.hpp"
+#include "kpt/kernels/conv.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+
+namespace kpt::cpu_detail {
+
+// The Winograd path pays for its transforms once both channel counts reach this and there are
+// enough tiles to fill the GEMMs (measured with a per-layer A/B in one process, docs/performance.md:
+// 64 channels at 120 x 160 ran 1.7-1.9x faster than the direct path, 13 x 21 ran 0.9x).
+inline constexpr index_t winograd_min_channels = 64;
+inline constexpr index_t winograd_min_tiles = 64;
+
+// KPT_EXACT_CONV=1 (read per call, so a benchmark can alternate) turns the Winograd path off for
+// sums as exact as the direct ones.
+inline bool winograd_disabled() {
+  const char* v = std::getenv("KPT_EXACT_CONV");
+  return v != nullptr && std::strcmp(v, "0") != 0;
+}
+
+template <class Arch, class T>
+bool winograd_fits(const kernels::conv_geom& g) {
+  if constexpr (has_masked_simd<Arch, T> && std::is_same_v<T, float>) {
+    if (winograd_disabled()) return false;
+    const index_t tiles = g.N * ((g.HO + 3) / 4) * ((g.WO + 3) / 4);
+    // Gathers and scatters index with 32 bits, from one image across the 16 that a group may span.
+    const bool small_enough = 16 * std::max(g.C * g.H * g.W, g.O * g.HO * g.WO) < (index_t(1) << 31) &&
+                              g.O * g.C * 9 < (index_t(1) << 31);
+    return g.KH == 3 && g.KW == 3 && g.SH == 1 && g.SW == 1 && g.C >= winograd_min_channels &&
+           g.O >= winograd_min_channels && tiles >= winograd_min_tiles && small_enough;
+  } else {
+    return false;
+  }
+}
+
+namespace winograd {
+
+// The 1-D transforms on vectors of 16 tiles or channel pairs.
+// B^T: 6 window values -> 6 transformed values.
+template <class V>
+[[gnu::always_inline]] inline void input_1d(const V (&d)[6], V (&r)[6]) {
+  const V four(4.f), five(5.f), two(2.f);
+  r[0] = four * d[0] - five * d[2] + d[4];
+  r[1] = (d[3] + d[4]) - four * (d[1] + d[2]);
+  r[2] = (d[4] - d[3]) + four * (d[1] - d[2]);
+  r[3] = (d[4] - d[2]) + two * (d[3] - d[1]);
+  r[4] = (d[4] - d[2]) + two * (d[1] - d[3]);
+  r[5] = four * d[1] - five * d[3] + d[5];
+}
+// G: 3 kernel taps -> 6 transformed values.
+template <class V>
+[[gnu::always_inline]] inline void weight_1d(const V (&g)[3], V (&u)[6]) {
+  const V quarter(0.25f), sixth(1.f / 6.f), twelfth(1.f / 12.f), twentyfourth(1.f / 24.f);
+  const V even = g[0] + g[2];
+  u[0] = quarter * g[0];
+  u[1] = -sixth * (even + g[1]);
+  u[2] = -sixth * (even - g[1]);
+  const V a = twentyfourth * g[0] + sixth * g[2], b = twelfth * g[1];
+  u[3] = a + b;
+  u[4] = a - b;
+  u[5] = g[2];
+}
+// A^T: 6 products -> 4 outputs.
+template <class V>
+[[gnu::always_inline]] inline void output_1d(const V (&m)[6], V (&y)[4]) {
+  const V a = m[1] + m[2], b = m[1] - m[2], c = m[3] + m[4], d = m[3] - m[4];
+  y[0] = m[0] + a + c;
+  y[1] = b + V(2.f) * d;
+  y[2] = a + V(4.f) * c;
+  y[3] = b + V(8.f) * d + m[5];
+}
+
+}  // namespace winograd
+
+// A stride-1 3x3 convolution of N images [C, H, W] (src, src_batch elements apart), zero-padded
+// by PH, PW, into dst [N, O, HO, WO] (+ bias, nullable). Weight (o, c, i, j) is read at
+// w[o*w_os + c*w_cs + tap], tap = i*3 + j, or 8 - tap when `flip` (the input gradient runs as the
+// convolution of dY with the kernel flipped and its two channel axes swapped).
+template <class Arch, class T>
+struct winograd_conv {
+  index_t N, C, H, W, O, PH, PW;
+  const T* src;
+  index_t src_batch;
+  const T* w;
+  index_t w_os, w_cs;
+  bool flip;
+
+  void run(const T* bias, T* dst) const;
+
+ private:
+  void run_avx512(const T* bias, T* dst) const;
+};
+
+template <class Arch, class T>
+void winograd_conv<Arch, T>::run(const T* bias, T* dst) const {
+  if constexpr (has_masked_simd<Arch, T> && std::is_same_v<T, float>) {
+    run_avx512(bias, dst);
+  } else {
+    throw std::logic_error("winograd_conv: float on AVX-512 only; check winograd_fits first");
+  }
+}
+
+template <class Arch, class T>
+void winograd_conv<Arch, T>::run_avx512(const T* bias, T* dst) const {
+  using V = xsimd::batch<float, Arch>;
+  static_assert(V::size == 16, "winograd_conv: AVX-512 only (16 float lanes)");
+  constexpr index_t L = 16, MR = gemm_blocking<Arch, T>::MR;
+  static_assert(MR == 8, "winograd_conv: the weight transform writes pairs of 8-row panel columns");
+  const index_t HO = H + 2 * PH - 2, WO = W + 2 * PW - 2;
+  const index_t TW = (WO + 3) / 4, tiles = (HO + 3) / 4 * TW, total = N * tiles;
+
+  // U, packed for the GEMM as 36 A matrices of O x C (pack_a's layout: [panel][c][MR]). A vector
+  // holds the 8 panel rows of two adjacent input channels. Sixteen channels are transformed into
+  // an L1 buffer first, then each of the 36 matrices gets one contiguous run: stores straight to
+  // 36 places at once ran into read-for-ownership misses (3 ms at 256 x 256 channels).
+  const index_t a_size = packed_a_size<Arch, T>(O, C), mpanels = (O + MR - 1) / MR;
+  scratch<T, slot_weights> upack(36 * a_size);
+  constexpr index_t cstep = 16;
+  const index_t csteps = (C + cstep - 1) / cstep;
+  parallel_for(0, mpanels * csteps, std::max<index_t>(1, 64 / cstep), [&](index_t lo, index_t hi) {
+    alignas(64) int idx[L];
+    alignas(64) float buf[36][cstep * MR];
+    for (index_t task = lo; task < hi; ++task) {
+      const index_t p = task / csteps, c0 = task % csteps * cstep, cn = std::min(cstep, C - c0);
+      for (index_t c = c0; c < c0 + cn; c += 2) {
+        unsigned valid = 0;
+        for (index_t l = 0; l < L; ++l) {
+          const index_t o = p * MR + l % MR, cc = c + l / MR;
+          const bool ok = o < O && cc < C;
+          idx[l] = ok ? int(o * w_os + cc * w_cs) : 0;
+          if (ok) valid |= 1u << l;
+        }
+        const __m512i base = _mm512_load_si512(idx);
+        V g[3][3];
+        for (int i = 0; i < 3; ++i)
+          for (int j = 0; j < 3; ++j) {
+            const int tap = flip ? 8 - (i * 3 + j) : i * 3 + j;
+            g[i][j] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), __mmask16(valid),
+                                               _mm512_add_epi32(base, _mm512_set1_epi32(tap)), w, 4);
+          }
+        V t[6][3];  // G g: the columns of g transformed
+        for (int j = 0; j < 3; ++j) {
+          const V col[3] = {g[0][j], g[1][j], g[2][j]};
+          V u[6];
+          winograd::weight_1d(col, u);
+          for (int a = 0; a < 6; ++a) t[a][j] = u[a];
+        }
+        for (int a = 0; a < 6; ++a) {
+          V u[6];
+          winograd::weight_1d(t[a], u);
+          for (int b = 0; b < 6; ++b) u[b].store_aligned(&buf[a * 6 + b][(c - c0) * MR]);
+        }
+      }
+      for (int xi = 0; xi < 36; ++xi) std::copy_n(buf[xi], cn * MR, upack.get() + xi * a_size + (p * C + c0) * MR);
+    }
+  });
+
+  // Tiles are numbered across the batch, u = n * tiles + t, in groups of 16 (one vector). Chunks
+  // of whole groups, split evenly, keep V and M within 16 MB each whatever the batch or image size.
+  const index_t chunk_bytes = index_t(16) << 20;
+  const index_t max_chunk = std::max<index_t>(L, chunk_bytes / index_t(36 * sizeof(T) * std::max(C, O)) / L * L);
+  const index_t nchunks = (total + max_chunk - 1) / max_chunk;
+  const index_t chunk = ((total + nchunks - 1) / nchunks + L - 1) / L * L;
+  scratch<T, slot_wino_v> vbuf(36 * C * chunk);
+  scratch<T, slot_wino_m> mbuf(36 * O * chunk);
+
+  // Per group: the first lane's image n0, and per lane the offsets of its input window and of its
+  // output block from image n0 (lanes may reach into the next images), with the masks of the
+  // window rows and columns inside the image (zero padding) and of the outputs inside the output.
+  struct group {
+    alignas(64) int in_idx[L];
+    alignas(64) int out_idx[L];
+    index_t n0;
+    unsigned in_row[6], in_col[6], out_row[4], out_col[4];
+  };
+  std::vector<group> info(static_cast<std::size_t>(chunk / L));
+  constexpr index_t channels_per_task = 4;
+
+  for (index_t u0 = 0; u0 < total; u0 += chunk) {
+    const index_t n_tiles = (std::min(chunk, total - u0) + L - 1) / L * L, groups = n_tiles / L;
+    T* vb = vbuf.get();
+    T* mb = mbuf.get();
+    for (index_t q = 0; q < groups; ++q) {
+      group& gr = info[std::size_t(q)];
+      gr = group{};
+      gr.n0 = (u0 + q * L) / tiles;
+      for (index_t l = 0; l < L; ++l) {
+        const index_t u = u0 + q * L + l;
+        if (u >= total) continue;
+        const index_t n = u / tiles, th = u % tiles / TW, tw = u % TW;
+        const index_t ih = th * 4 - PH, iw = tw * 4 - PW;
+        gr.in_idx[l] = int((n - gr.n0) * src_batch + ih * W + iw);
+        gr.out_idx[l] = int(((n - gr.n0) * O * HO + th * 4) * WO + tw * 4);
+        for (index_t r = 0; r < 6; ++r) {
+          if (ih + r >= 0 && ih + r < H) gr.in_row[r] |= 1u << l;
+          if (iw + r >= 0 && iw + r < W) gr.in_col[r] |= 1u << l;
+        }
+        for (index_t r = 0; r < 4; ++r) {
+          if (th * 4 + r < HO) gr.out_row[r] |= 1u << l;
+          if (tw * 4 + r < WO) gr.out_col[r] |= 1u << l;
+        }
+      }
+    }
+
+    // V = B^T d B, gathered straight from the images with masks for the zero padding. Each task
+    // walks all groups per channel, so each of the 36 rows it writes is written front to back.
+    parallel_for(0, (C + channels_per_task - 1) / channels_per_task, 1, [&](index_t lo, index_t hi) {
+      for (index_t c = lo * channels_per_task; c < std::min(C, hi * channels_per_task); ++c)
+        for (index_t q = 0; q < groups; ++q) {
+          const group& gr = info[std::size_t(q)];
+          const T* plane = src + gr.n0 * src_batch + c * H * W;
+          const __m512i base = _mm512_load_si512(gr.in_idx);
+          V h[6][6];  // window rows transformed along the row
+          for (int r = 0; r < 6; ++r) {
+            V d[6];
+            for (int s = 0; s < 6; ++s)
+              d[s] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), __mmask16(gr.in_row[r] & gr.in_col[s]),
+                                              _mm512_add_epi32(base, _mm512_set1_epi32(int(r * W + s))), plane, 4);
+            winograd::input_1d(d, h[r]);
+          }
+          for (int b = 0; b < 6; ++b) {
+            const V col[6] = {h[0][b], h[1][b], h[2][b], h[3][b], h[4][b], h[5][b]};
+            V v[6];
+            winograd::input_1d(col, v);
+            for (int a = 0; a < 6; ++a) v[a].store_aligned(vb + ((a * 6 + b) * C + c) * n_tiles + q * L);
+          }
+        }
+    });
+
+    // M_xi = U_xi * V_xi, 36 products in one job.
+    gemm_job<T> job;
+    job.batch = 36, job.M = O, job.N = n_tiles, job.K = C;
+    job.apack = upack.get(), job.apack_batch = a_size;
+    job.c = mb, job.ldc = n_tiles, job.c_batch = O * n_tiles;
+    gemm_run<Arch>(job, pack_b_strided<Arch, T>{vb, C * n_tiles, n_tiles, 1});
+
+    // Y = A^T M A (+ bias), scattered to the 4x4 blocks with masks at the right and bottom edges.
+    parallel_for(0, (O + channels_per_task - 1) / channels_per_task, 1, [&](index_t lo, index_t hi) {
+      for (index_t o = lo * channels_per_task; o < std::min(O, hi * channels_per_task); ++o) {
+        const V b0(bias ? bias[o] : T(0));
+        for (index_t q = 0; q < groups; ++q) {
+          const group& gr = info[std::size_t(q)];
+          T* plane = dst + (gr.n0 * O + o) * HO * WO;
+          const __m512i base = _mm512_load_si512(gr.out_idx);
+          V h[6][4];  // rows of M transformed along the row
+          for (int a = 0; a < 6; ++a) {
+            V m[6];
+            for (int b = 0; b < 6; ++b) m[b] = V::load_aligned(mb + ((a * 6 + b) * O + o) * n_tiles + q * L);
+            winograd::output_1d(m, h[a]);
+          }
+          for (int j = 0; j < 4; ++j) {
+            const V col[6] = {h[0][j], h[1][j], h[2][j], h[3][j], h[4][j], h[5][j]};
+            V y[4];
+            winograd::output_1d(col, y);
+            for (int i = 0; i < 4; ++i)
+              _mm512_mask_i32scatter_ps(plane, __mmask16(gr.out_row[i] & gr.out_col[j]),
+                                        _mm512_add_epi32(base, _mm512_set1_epi32(int(i * WO + j))), y[i] + b0, 4);
+          }
+        }
+      }
+    });
+  }
+}
+
+}  // namespace kpt::cpu_detail
