@@ -35,7 +35,7 @@ double rms_rel_err(const tensor<T1, B1>& got, const tensor<T2, B2>& want) {
 }
 
 // The cpu backend runs float 3x3 stride-1 convolutions with 64+ channels as Winograd F(4x4, 3x3)
-// on AVX-512 (forward and input gradient). Its transforms round more than a direct sum: measured
+// on AVX-512 (all three passes). Its transforms round more than a direct sum: measured
 // against double at KeyPointNet's shapes, up to 9e-5 of the output rms at one element and 3e-6 in
 // rms, against 4e-6 and 4e-7 for the direct sum. Other cases keep the direct-sum bound.
 struct tolerance {
@@ -75,7 +75,8 @@ void check(const conv_case& k, std::uint64_t seed) {
     BOOST_TEST(rms_rel_err(yc, yr) <= tol.rms);
     BOOST_TEST(rel_err(xc.grad(), xr.grad()) <= tol.max);
     BOOST_TEST(rms_rel_err(xc.grad(), xr.grad()) <= tol.rms);
-    BOOST_TEST(rel_err(wc.grad(), wr.grad()) <= 1e-5);
+    BOOST_TEST(rel_err(wc.grad(), wr.grad()) <= tol.max);
+    BOOST_TEST(rms_rel_err(wc.grad(), wr.grad()) <= tol.rms);
     if (k.bias) BOOST_TEST(rel_err(bc.grad(), br.grad()) <= 1e-5);
   }
 }
@@ -130,10 +131,11 @@ BOOST_AUTO_TEST_CASE(conv2d_float_matches_double_across_winograd_chunks) {
   auto x = random_tensor<float, cpu>(xs, 3001);
   x.requires_grad_();
   auto w = random_tensor<float, cpu>(ws, 3002);
+  w.requires_grad_();
   auto b = random_tensor<float, cpu>({512}, 3003);
-  auto xd = as_double(x).requires_grad_();
+  auto xd = as_double(x).requires_grad_(), wd = as_double(w).requires_grad_();
   auto y = conv2d(x, w, b, {1, 1});
-  auto yd = conv2d(xd, as_double(w), as_double(b), {1, 1});
+  auto yd = conv2d(xd, wd, as_double(b), {1, 1});
   auto g = random_tensor<float, cpu>(y.shape(), 3004);
   autograd::backward(y, g);
   autograd::backward(yd, as_double(g));
@@ -141,4 +143,6 @@ BOOST_AUTO_TEST_CASE(conv2d_float_matches_double_across_winograd_chunks) {
   BOOST_TEST(rms_rel_err(y, yd) <= winograd.rms);
   BOOST_TEST(rel_err(as_double(x.grad()), xd.grad()) <= winograd.max);
   BOOST_TEST(rms_rel_err(x.grad(), xd.grad()) <= winograd.rms);
+  BOOST_TEST(rel_err(as_double(w.grad()), wd.grad()) <= winograd.max);
+  BOOST_TEST(rms_rel_err(w.grad(), wd.grad()) <= winograd.rms);
 }

@@ -5,9 +5,9 @@
 //   grad input     dX_n (C x H*W)    = W' (C x O*KH*KW)      * col(dY_n)   (a transposed conv)
 //   grad weight    dW (O x C*KH*KW)  = dY (O x N*HO*WO)      * im2col(X)^T
 // 1x1, stride 1, unpadded convolutions are plain matrix products and skip the gather. On AVX-512,
-// stride-1 3x3 forward and input-gradient passes with 64+ channels in float run as Winograd
-// F(4x4, 3x3) (conv_winograd.hpp), and the other stride-1 ones with at most 576 taps read B
-// straight from a padded copy of the image (conv_direct.hpp).
+// all three passes of stride-1 3x3 convolutions with 64+ channels in float run as Winograd
+// F(4x4, 3x3) (conv_winograd.hpp), and the other stride-1 forward and input-gradient passes with
+// at most 576 taps read B straight from a padded copy of the image (conv_direct.hpp).
 #include "kpt/kernels/conv.hpp"
 
 namespace kpt::cpu_detail {
@@ -292,7 +292,8 @@ inline bool is_pointwise(const kernels::conv_geom& g) {
 template <class Arch, class T>
 void conv2d_forward_simd(Arch, const kernels::conv_geom& g, const T* x, const T* w, const T* bias, T* y) {
   if (winograd_fits<Arch, T>(g)) {
-    winograd_conv<Arch, T>{g.N, g.C, g.H, g.W, g.O, g.PH, g.PW, x, g.C * g.H * g.W, w, g.C * 9, 9, false}.run(bias, y);
+    winograd_conv<Arch, T>{g.N, g.C, g.H, g.W, g.O, g.PH, g.PW, x, g.C * g.H * g.W}.forward(w, g.C * 9, 9, false,
+                                                                                           bias, y);
     return;
   }
   const index_t M = g.O, K = g.C * g.KH * g.KW, N = g.HO * g.WO;
@@ -320,8 +321,8 @@ void conv2d_backward_input_simd(Arch, const kernels::conv_geom& g, const T* gy, 
   // forward convolution of dY padded by K-1-P with the kernel flipped: dX(c, h, w) = sum over
   // (o, i, j) of dYpad(o, h+i, w+j) * w(o, c, KH-1-i, KW-1-j); flipping both axes reverses t.
   if (winograd_fits<Arch, T>(g) && g.PH <= 2 && g.PW <= 2) {
-    winograd_conv<Arch, T>{g.N, g.O, g.HO, g.WO, g.C, 2 - g.PH, 2 - g.PW, gy, g.O * g.HO * g.WO, w, 9, g.C * 9, true}
-        .run(nullptr, gx);
+    winograd_conv<Arch, T>{g.N, g.O, g.HO, g.WO, g.C, 2 - g.PH, 2 - g.PW, gy, g.O * g.HO * g.WO}.forward(
+        w, 9, g.C * 9, true, nullptr, gx);
     return;
   }
   const index_t M = g.C, taps = g.KH * g.KW, K = g.O * taps, N = g.H * g.W;
@@ -356,6 +357,10 @@ void conv2d_backward_input_simd(Arch, const kernels::conv_geom& g, const T* gy, 
 
 template <class Arch, class T>
 void conv2d_backward_weight_simd(Arch, const kernels::conv_geom& g, const T* x, const T* gy, T* gw) {
+  if (winograd_fits<Arch, T>(g)) {
+    winograd_conv<Arch, T>{g.N, g.C, g.H, g.W, g.O, g.PH, g.PW, x, g.C * g.H * g.W}.backward_weight(gy, gw);
+    return;
+  }
   const index_t M = g.O, P = g.HO * g.WO, K = g.N * P, N = g.C * g.KH * g.KW;
   scratch<T, slot_a> apack(packed_a_size<Arch, T>(M, K));
   for (index_t n = 0; n < g.N; ++n) pack_a<Arch>(M, P, gy + n * M * P, P, 1, apack.get(), K, n * P);

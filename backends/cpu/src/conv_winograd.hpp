@@ -90,50 +90,170 @@ template <class V>
   y[2] = a + V(4.f) * c;
   y[3] = b + V(8.f) * d + m[5];
 }
+// A (the adjoint of A^T): 4 output gradients -> 6 product gradients.
+template <class V>
+[[gnu::always_inline]] inline void output_grad_1d(const V (&y)[4], V (&m)[6]) {
+  const V even = y[0] + V(4.f) * y[2], odd = y[1] + V(4.f) * y[3];
+  m[0] = y[0];
+  m[1] = (y[0] + y[2]) + (y[1] + y[3]);
+  m[2] = (y[0] + y[2]) - (y[1] + y[3]);
+  m[3] = even + V(2.f) * odd;
+  m[4] = even - V(2.f) * odd;
+  m[5] = y[3];
+}
+// G^T (the adjoint of G): 6 transformed-weight gradients -> 3 tap gradients.
+template <class V>
+[[gnu::always_inline]] inline void weight_grad_1d(const V (&u)[6], V (&g)[3]) {
+  const V sixth(1.f / 6.f), twelfth(1.f / 12.f), twentyfourth(1.f / 24.f);
+  const V s12 = u[1] + u[2], d12 = u[1] - u[2], s34 = u[3] + u[4], d34 = u[3] - u[4];
+  g[0] = V(0.25f) * u[0] - sixth * s12 + twentyfourth * s34;
+  g[1] = twelfth * d34 - sixth * d12;
+  g[2] = sixth * (s34 - s12) + u[5];
+}
 
 }  // namespace winograd
 
-// A stride-1 3x3 convolution of N images [C, H, W] (src, src_batch elements apart), zero-padded
-// by PH, PW, into dst [N, O, HO, WO] (+ bias, nullable). Weight (o, c, i, j) is read at
-// w[o*w_os + c*w_cs + tap], tap = i*3 + j, or 8 - tap when `flip` (the input gradient runs as the
-// convolution of dY with the kernel flipped and its two channel axes swapped).
+// Stride-1 3x3 convolutions of N images x [C, H, W] (x_batch elements apart), zero-padded by
+// PH, PW, with outputs y [N, O, HO, WO].
 template <class Arch, class T>
 struct winograd_conv {
   index_t N, C, H, W, O, PH, PW;
-  const T* src;
-  index_t src_batch;
-  const T* w;
-  index_t w_os, w_cs;
-  bool flip;
+  const T* x;
+  index_t x_batch;
 
-  void run(const T* bias, T* dst) const;
+  // y = conv(x, w) + bias (nullable). Weight (o, c, i, j) is read at w[o*w_os + c*w_cs + tap],
+  // tap = i*3 + j, or 8 - tap when `flip` (the input gradient runs as the convolution of dY with
+  // the kernel flipped and its two channel axes swapped).
+  void forward(const T* w, index_t w_os, index_t w_cs, bool flip, const T* bias, T* y) const;
+  // gw [O, C, 3, 3] = dL/dw for dL/dy = gy [N, O, HO, WO]: the same transforms run backwards,
+  // dU_xi (O x C) = Z_xi (O x tiles) * V_xi^T with Z = A dY A^T, then gw = G^T dU G.
+  void backward_weight(const T* gy, T* gw) const;
 
  private:
-  void run_avx512(const T* bias, T* dst) const;
+  static constexpr index_t L = 16;  // tiles per vector
+  // Per group of 16 tiles: the first lane's image n0, and per lane the offsets of its input window
+  // and of its output block from image n0 (lanes may reach into the next images), with the masks
+  // of the window rows and columns inside the image (zero padding) and of the outputs that exist.
+  struct group {
+    alignas(64) int in_idx[L];
+    alignas(64) int out_idx[L];
+    index_t n0;
+    unsigned in_row[6], in_col[6], out_row[4], out_col[4];
+  };
+  // Tiles are numbered across the batch, u = n * tiles + t, and processed in chunks of whole
+  // groups, split evenly, that keep the transformed data within 16 MB per buffer.
+  struct tiling {
+    index_t HO, WO, TW, tiles, total, chunk;
+  };
+  tiling plan() const;
+  void make_groups(const tiling& tl, index_t u0, index_t groups, group* info) const;
+  void transform_input(const group* info, index_t groups, index_t n_tiles, T* vb) const;
+  void forward_avx512(const T* w, index_t w_os, index_t w_cs, bool flip, const T* bias, T* y) const;
+  void backward_weight_avx512(const T* gy, T* gw) const;
 };
 
 template <class Arch, class T>
-void winograd_conv<Arch, T>::run(const T* bias, T* dst) const {
+void winograd_conv<Arch, T>::forward(const T* w, index_t w_os, index_t w_cs, bool flip, const T* bias, T* y) const {
   if constexpr (has_masked_simd<Arch, T> && std::is_same_v<T, float>) {
-    run_avx512(bias, dst);
+    forward_avx512(w, w_os, w_cs, flip, bias, y);
   } else {
     throw std::logic_error("winograd_conv: float on AVX-512 only; check winograd_fits first");
   }
 }
 
 template <class Arch, class T>
-void winograd_conv<Arch, T>::run_avx512(const T* bias, T* dst) const {
+void winograd_conv<Arch, T>::backward_weight(const T* gy, T* gw) const {
+  if constexpr (has_masked_simd<Arch, T> && std::is_same_v<T, float>) {
+    backward_weight_avx512(gy, gw);
+  } else {
+    throw std::logic_error("winograd_conv: float on AVX-512 only; check winograd_fits first");
+  }
+}
+
+template <class Arch, class T>
+typename winograd_conv<Arch, T>::tiling winograd_conv<Arch, T>::plan() const {
+  tiling tl;
+  tl.HO = H + 2 * PH - 2, tl.WO = W + 2 * PW - 2;
+  tl.TW = (tl.WO + 3) / 4;
+  tl.tiles = (tl.HO + 3) / 4 * tl.TW, tl.total = N * tl.tiles;
+  const index_t chunk_bytes = index_t(16) << 20;
+  const index_t max_chunk = std::max<index_t>(L, chunk_bytes / index_t(36 * sizeof(T) * std::max(C, O)) / L * L);
+  const index_t nchunks = (tl.total + max_chunk - 1) / max_chunk;
+  tl.chunk = ((tl.total + nchunks - 1) / nchunks + L - 1) / L * L;
+  return tl;
+}
+
+template <class Arch, class T>
+void winograd_conv<Arch, T>::make_groups(const tiling& tl, index_t u0, index_t groups, group* info) const {
+  for (index_t q = 0; q < groups; ++q) {
+    group& gr = info[q];
+    gr = group{};
+    gr.n0 = (u0 + q * L) / tl.tiles;
+    for (index_t l = 0; l < L; ++l) {
+      const index_t u = u0 + q * L + l;
+      if (u >= tl.total) continue;
+      const index_t n = u / tl.tiles, th = u % tl.tiles / tl.TW, tw = u % tl.TW;
+      const index_t ih = th * 4 - PH, iw = tw * 4 - PW;
+      gr.in_idx[l] = int((n - gr.n0) * x_batch + ih * W + iw);
+      gr.out_idx[l] = int(((n - gr.n0) * O * tl.HO + th * 4) * tl.WO + tw * 4);
+      for (index_t r = 0; r < 6; ++r) {
+        if (ih + r >= 0 && ih + r < H) gr.in_row[r] |= 1u << l;
+        if (iw + r >= 0 && iw + r < W) gr.in_col[r] |= 1u << l;
+      }
+      for (index_t r = 0; r < 4; ++r) {
+        if (th * 4 + r < tl.HO) gr.out_row[r] |= 1u << l;
+        if (tw * 4 + r < tl.WO) gr.out_col[r] |= 1u << l;
+      }
+    }
+  }
+}
+
+// Channels per task of the transforms.
+inline constexpr index_t winograd_channels_per_task = 4;
+
+// V = B^T d B into vb [36][C][n_tiles], gathered straight from the images with masks for the zero
+// padding. Each task walks all groups per channel, so each of the 36 rows it writes is written
+// front to back (stores to 36 scattered places at once stalled on read-for-ownership misses).
+template <class Arch, class T>
+void winograd_conv<Arch, T>::transform_input(const group* info, index_t groups, index_t n_tiles, T* vb) const {
   using V = xsimd::batch<float, Arch>;
-  static_assert(V::size == 16, "winograd_conv: AVX-512 only (16 float lanes)");
-  constexpr index_t L = 16, MR = gemm_blocking<Arch, T>::MR;
+  constexpr index_t cpt = winograd_channels_per_task;
+  parallel_for(0, (C + cpt - 1) / cpt, 1, [&](index_t lo, index_t hi) {
+    for (index_t c = lo * cpt; c < std::min(C, hi * cpt); ++c)
+      for (index_t q = 0; q < groups; ++q) {
+        const group& gr = info[q];
+        const T* plane = x + gr.n0 * x_batch + c * H * W;
+        const __m512i base = _mm512_load_si512(gr.in_idx);
+        V h[6][6];  // window rows transformed along the row
+        for (int r = 0; r < 6; ++r) {
+          V d[6];
+          for (int s = 0; s < 6; ++s)
+            d[s] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), __mmask16(gr.in_row[r] & gr.in_col[s]),
+                                            _mm512_add_epi32(base, _mm512_set1_epi32(int(r * W + s))), plane, 4);
+          winograd::input_1d(d, h[r]);
+        }
+        for (int b = 0; b < 6; ++b) {
+          const V col[6] = {h[0][b], h[1][b], h[2][b], h[3][b], h[4][b], h[5][b]};
+          V v[6];
+          winograd::input_1d(col, v);
+          for (int a = 0; a < 6; ++a) v[a].store_aligned(vb + ((a * 6 + b) * C + c) * n_tiles + q * L);
+        }
+      }
+  });
+}
+
+template <class Arch, class T>
+void winograd_conv<Arch, T>::forward_avx512(const T* w, index_t w_os, index_t w_cs, bool flip, const T* bias,
+                                            T* y) const {
+  using V = xsimd::batch<float, Arch>;
+  static_assert(V::size == L, "winograd_conv: AVX-512 only (16 float lanes)");
+  constexpr index_t MR = gemm_blocking<Arch, T>::MR;
   static_assert(MR == 8, "winograd_conv: the weight transform writes pairs of 8-row panel columns");
-  const index_t HO = H + 2 * PH - 2, WO = W + 2 * PW - 2;
-  const index_t TW = (WO + 3) / 4, tiles = (HO + 3) / 4 * TW, total = N * tiles;
+  const tiling tl = plan();
 
   // U, packed for the GEMM as 36 A matrices of O x C (pack_a's layout: [panel][c][MR]). A vector
   // holds the 8 panel rows of two adjacent input channels. Sixteen channels are transformed into
-  // an L1 buffer first, then each of the 36 matrices gets one contiguous run: stores straight to
-  // 36 places at once ran into read-for-ownership misses (3 ms at 256 x 256 channels).
+  // an L1 buffer first, then each of the 36 matrices gets one contiguous run.
   const index_t a_size = packed_a_size<Arch, T>(O, C), mpanels = (O + MR - 1) / MR;
   scratch<T, slot_weights> upack(36 * a_size);
   constexpr index_t cstep = 16;
@@ -176,77 +296,16 @@ void winograd_conv<Arch, T>::run_avx512(const T* bias, T* dst) const {
     }
   });
 
-  // Tiles are numbered across the batch, u = n * tiles + t, in groups of 16 (one vector). Chunks
-  // of whole groups, split evenly, keep V and M within 16 MB each whatever the batch or image size.
-  const index_t chunk_bytes = index_t(16) << 20;
-  const index_t max_chunk = std::max<index_t>(L, chunk_bytes / index_t(36 * sizeof(T) * std::max(C, O)) / L * L);
-  const index_t nchunks = (total + max_chunk - 1) / max_chunk;
-  const index_t chunk = ((total + nchunks - 1) / nchunks + L - 1) / L * L;
-  scratch<T, slot_wino_v> vbuf(36 * C * chunk);
-  scratch<T, slot_wino_m> mbuf(36 * O * chunk);
-
-  // Per group: the first lane's image n0, and per lane the offsets of its input window and of its
-  // output block from image n0 (lanes may reach into the next images), with the masks of the
-  // window rows and columns inside the image (zero padding) and of the outputs inside the output.
-  struct group {
-    alignas(64) int in_idx[L];
-    alignas(64) int out_idx[L];
-    index_t n0;
-    unsigned in_row[6], in_col[6], out_row[4], out_col[4];
-  };
-  std::vector<group> info(static_cast<std::size_t>(chunk / L));
-  constexpr index_t channels_per_task = 4;
-
-  for (index_t u0 = 0; u0 < total; u0 += chunk) {
-    const index_t n_tiles = (std::min(chunk, total - u0) + L - 1) / L * L, groups = n_tiles / L;
+  scratch<T, slot_wino_v> vbuf(36 * C * tl.chunk);
+  scratch<T, slot_wino_m> mbuf(36 * O * tl.chunk);
+  std::vector<group> info(static_cast<std::size_t>(tl.chunk / L));
+  constexpr index_t cpt = winograd_channels_per_task;
+  for (index_t u0 = 0; u0 < tl.total; u0 += tl.chunk) {
+    const index_t n_tiles = (std::min(tl.chunk, tl.total - u0) + L - 1) / L * L, groups = n_tiles / L;
     T* vb = vbuf.get();
     T* mb = mbuf.get();
-    for (index_t q = 0; q < groups; ++q) {
-      group& gr = info[std::size_t(q)];
-      gr = group{};
-      gr.n0 = (u0 + q * L) / tiles;
-      for (index_t l = 0; l < L; ++l) {
-        const index_t u = u0 + q * L + l;
-        if (u >= total) continue;
-        const index_t n = u / tiles, th = u % tiles / TW, tw = u % TW;
-        const index_t ih = th * 4 - PH, iw = tw * 4 - PW;
-        gr.in_idx[l] = int((n - gr.n0) * src_batch + ih * W + iw);
-        gr.out_idx[l] = int(((n - gr.n0) * O * HO + th * 4) * WO + tw * 4);
-        for (index_t r = 0; r < 6; ++r) {
-          if (ih + r >= 0 && ih + r < H) gr.in_row[r] |= 1u << l;
-          if (iw + r >= 0 && iw + r < W) gr.in_col[r] |= 1u << l;
-        }
-        for (index_t r = 0; r < 4; ++r) {
-          if (th * 4 + r < HO) gr.out_row[r] |= 1u << l;
-          if (tw * 4 + r < WO) gr.out_col[r] |= 1u << l;
-        }
-      }
-    }
-
-    // V = B^T d B, gathered straight from the images with masks for the zero padding. Each task
-    // walks all groups per channel, so each of the 36 rows it writes is written front to back.
-    parallel_for(0, (C + channels_per_task - 1) / channels_per_task, 1, [&](index_t lo, index_t hi) {
-      for (index_t c = lo * channels_per_task; c < std::min(C, hi * channels_per_task); ++c)
-        for (index_t q = 0; q < groups; ++q) {
-          const group& gr = info[std::size_t(q)];
-          const T* plane = src + gr.n0 * src_batch + c * H * W;
-          const __m512i base = _mm512_load_si512(gr.in_idx);
-          V h[6][6];  // window rows transformed along the row
-          for (int r = 0; r < 6; ++r) {
-            V d[6];
-            for (int s = 0; s < 6; ++s)
-              d[s] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), __mmask16(gr.in_row[r] & gr.in_col[s]),
-                                              _mm512_add_epi32(base, _mm512_set1_epi32(int(r * W + s))), plane, 4);
-            winograd::input_1d(d, h[r]);
-          }
-          for (int b = 0; b < 6; ++b) {
-            const V col[6] = {h[0][b], h[1][b], h[2][b], h[3][b], h[4][b], h[5][b]};
-            V v[6];
-            winograd::input_1d(col, v);
-            for (int a = 0; a < 6; ++a) v[a].store_aligned(vb + ((a * 6 + b) * C + c) * n_tiles + q * L);
-          }
-        }
-    });
+    make_groups(tl, u0, groups, info.data());
+    transform_input(info.data(), groups, n_tiles, vb);
 
     // M_xi = U_xi * V_xi, 36 products in one job.
     gemm_job<T> job;
@@ -256,12 +315,12 @@ void winograd_conv<Arch, T>::run_avx512(const T* bias, T* dst) const {
     gemm_run<Arch>(job, pack_b_strided<Arch, T>{vb, C * n_tiles, n_tiles, 1});
 
     // Y = A^T M A (+ bias), scattered to the 4x4 blocks with masks at the right and bottom edges.
-    parallel_for(0, (O + channels_per_task - 1) / channels_per_task, 1, [&](index_t lo, index_t hi) {
-      for (index_t o = lo * channels_per_task; o < std::min(O, hi * channels_per_task); ++o) {
+    parallel_for(0, (O + cpt - 1) / cpt, 1, [&](index_t lo, index_t hi) {
+      for (index_t o = lo * cpt; o < std::min(O, hi * cpt); ++o) {
         const V b0(bias ? bias[o] : T(0));
         for (index_t q = 0; q < groups; ++q) {
           const group& gr = info[std::size_t(q)];
-          T* plane = dst + (gr.n0 * O + o) * HO * WO;
+          T* plane = y + (gr.n0 * O + o) * tl.HO * tl.WO;
           const __m512i base = _mm512_load_si512(gr.out_idx);
           V h[6][4];  // rows of M transformed along the row
           for (int a = 0; a < 6; ++a) {
@@ -271,16 +330,100 @@ void winograd_conv<Arch, T>::run_avx512(const T* bias, T* dst) const {
           }
           for (int j = 0; j < 4; ++j) {
             const V col[6] = {h[0][j], h[1][j], h[2][j], h[3][j], h[4][j], h[5][j]};
-            V y[4];
-            winograd::output_1d(col, y);
+            V out[4];
+            winograd::output_1d(col, out);
             for (int i = 0; i < 4; ++i)
               _mm512_mask_i32scatter_ps(plane, __mmask16(gr.out_row[i] & gr.out_col[j]),
-                                        _mm512_add_epi32(base, _mm512_set1_epi32(int(i * WO + j))), y[i] + b0, 4);
+                                        _mm512_add_epi32(base, _mm512_set1_epi32(int(i * tl.WO + j))), out[i] + b0,
+                                        4);
           }
         }
       }
     });
   }
+}
+
+template <class Arch, class T>
+void winograd_conv<Arch, T>::backward_weight_avx512(const T* gy, T* gw) const {
+  using V = xsimd::batch<float, Arch>;
+  const tiling tl = plan();
+  constexpr index_t cpt = winograd_channels_per_task;
+
+  scratch<T, slot_wino_v> vbuf(36 * C * tl.chunk);
+  scratch<T, slot_wino_m> zbuf(36 * O * tl.chunk);
+  scratch<T, slot_a> zpack(36 * packed_a_size<Arch, T>(O, tl.chunk));
+  scratch<T, slot_weights> dubuf(36 * O * C);  // dU_xi, O x C each, summed over the chunks
+  std::vector<group> info(static_cast<std::size_t>(tl.chunk / L));
+  for (index_t u0 = 0; u0 < tl.total; u0 += tl.chunk) {
+    const index_t n_tiles = (std::min(tl.chunk, tl.total - u0) + L - 1) / L * L, groups = n_tiles / L;
+    T* vb = vbuf.get();
+    T* zb = zbuf.get();
+    make_groups(tl, u0, groups, info.data());
+    transform_input(info.data(), groups, n_tiles, vb);
+
+    // Z = A dY A^T per output channel and tile, gathered with the output masks (outputs past the
+    // edge do not exist, so their gradient is 0).
+    parallel_for(0, (O + cpt - 1) / cpt, 1, [&](index_t lo, index_t hi) {
+      for (index_t o = lo * cpt; o < std::min(O, hi * cpt); ++o)
+        for (index_t q = 0; q < groups; ++q) {
+          const group& gr = info[std::size_t(q)];
+          const T* plane = gy + (gr.n0 * O + o) * tl.HO * tl.WO;
+          const __m512i base = _mm512_load_si512(gr.out_idx);
+          V h[4][6];  // rows of dY transformed along the row
+          for (int i = 0; i < 4; ++i) {
+            V d[4];
+            for (int j = 0; j < 4; ++j)
+              d[j] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), __mmask16(gr.out_row[i] & gr.out_col[j]),
+                                              _mm512_add_epi32(base, _mm512_set1_epi32(int(i * tl.WO + j))), plane,
+                                              4);
+            winograd::output_grad_1d(d, h[i]);
+          }
+          for (int b = 0; b < 6; ++b) {
+            const V col[4] = {h[0][b], h[1][b], h[2][b], h[3][b]};
+            V z[6];
+            winograd::output_grad_1d(col, z);
+            for (int a = 0; a < 6; ++a) z[a].store_aligned(zb + ((a * 6 + b) * O + o) * n_tiles + q * L);
+          }
+        }
+    });
+
+    // dU_xi += Z_xi * V_xi^T: A = Z_xi (O x tiles), B(tile, c) = V_xi(c, tile).
+    const index_t a_size = packed_a_size<Arch, T>(O, n_tiles);
+    for (index_t xi = 0; xi < 36; ++xi)
+      pack_a<Arch>(O, n_tiles, zb + xi * O * n_tiles, n_tiles, 1, zpack.get() + xi * a_size, n_tiles, 0);
+    gemm_job<T> job;
+    job.batch = 36, job.M = O, job.N = C, job.K = n_tiles;
+    job.apack = zpack.get(), job.apack_batch = a_size;
+    job.c = dubuf.get(), job.ldc = C, job.c_batch = O * C;
+    job.accumulate = u0 > 0;
+    gemm_run<Arch>(job, pack_b_strided<Arch, T>{vb, C * n_tiles, 1, n_tiles});
+  }
+
+  // gw = G^T dU G, 16 input channels per vector, scattered to the 9 taps of each.
+  const T* du = dubuf.get();
+  parallel_for(0, O, std::max<index_t>(1, 4096 / std::max<index_t>(C, 1)), [&](index_t lo, index_t hi) {
+    alignas(64) int idx[L];
+    for (index_t l = 0; l < L; ++l) idx[l] = int(l * 9);
+    const __m512i base = _mm512_load_si512(idx);
+    for (index_t o = lo; o < hi; ++o)
+      for (index_t c = 0; c < C; c += L) {
+        const __mmask16 m = __mmask16(lane_range<L>(0, C - c));
+        V t[6][3];  // dU G: the rows of dU reduced to 3 taps
+        for (int a = 0; a < 6; ++a) {
+          V u[6];
+          for (int b = 0; b < 6; ++b) u[b] = _mm512_maskz_loadu_ps(m, du + ((a * 6 + b) * O + o) * C + c);
+          winograd::weight_grad_1d(u, t[a]);
+        }
+        T* dst = gw + (o * C + c) * 9;
+        for (int j = 0; j < 3; ++j) {
+          const V col[6] = {t[0][j], t[1][j], t[2][j], t[3][j], t[4][j], t[5][j]};
+          V g[3];
+          winograd::weight_grad_1d(col, g);
+          for (int i = 0; i < 3; ++i)
+            _mm512_mask_i32scatter_ps(dst, m, _mm512_add_epi32(base, _mm512_set1_epi32(i * 3 + j)), g[i], 4);
+        }
+      }
+  });
 }
 
 }  // namespace kpt::cpu_detail

@@ -437,6 +437,27 @@ struct pack_b_strided {
     using V = typename BL::V;
     constexpr index_t NR = BL::NR, L = BL::lanes;
     const T* base = src + b * batch_stride + k0 * rs;
+    if constexpr (has_masked_simd<Arch, T> && std::is_same_v<T, float>) {
+      if (rs == 1) {
+        // Column-major B (a transposed matrix): 16 x 16 blocks transposed in registers.
+        for (index_t q = 0; q * NR < nc; ++q) {
+          T* d = dst + q * kc * NR;
+          const index_t jq = j0 + q * NR, w = std::min(NR, nc - q * NR);
+          for (index_t kb = 0; kb < kc; kb += 16) {
+            const index_t kn = std::min<index_t>(16, kc - kb);
+            const __mmask16 km = __mmask16(lane_range<16>(0, kn));
+            for (index_t jb = 0; jb < NR; jb += 16) {
+              __m512 v[16];
+              for (index_t r = 0; r < 16; ++r)
+                v[r] = jb + r < w ? _mm512_maskz_loadu_ps(km, base + (jq + jb + r) * cs + kb) : _mm512_setzero_ps();
+              transpose16(v);
+              for (index_t r = 0; r < kn; ++r) _mm512_store_ps(d + (kb + r) * NR + jb, v[r]);
+            }
+          }
+        }
+        return;
+      }
+    }
     if (cs == 1) {
       // Row-major B: walk each row across all micro-panels (long contiguous reads).
       const index_t full = nc / NR;
