@@ -281,3 +281,46 @@ BOOST_AUTO_TEST_CASE(nn_visit_trainable_skips_buffers) {
   });
   BOOST_TEST(names == std::vector<std::string>({"0.weight", "1.weight", "1.bias"}), boost::test_tools::per_element());
 }
+
+// A stack starting with conv2d + batch_norm runs them, in eval mode, as one convolution with the
+// BatchNorm folded in: same values and gradients as the ops one after the other (in double, so to
+// rounding), and a two-element stack's result comes from the convolution. In training mode the
+// BatchNorm runs on its own.
+BOOST_AUTO_TEST_CASE(nn_seq_folds_eval_batch_norm_into_the_conv) {
+  using plain = nn::seq<nn::conv2d<5, 3>, nn::batch_norm<>>;
+  using named = nn::seq<nn::named<"conv", nn::conv2d<5, 3, nn::no_bias>>, nn::named<"bn", nn::batch_norm<>>>;
+  using then_relu = nn::seq<nn::conv2d<5, 3>, nn::batch_norm<>, nn::relu>;
+  auto check = [](auto& net, auto& conv, auto& bn, bool with_relu) {
+    bn.weight = random_tensor<double, cpu>({5}, 21, 0.5, 2.0).requires_grad_();
+    bn.bias = random_tensor<double, cpu>({5}, 22).requires_grad_();
+    bn.running_mean = random_tensor<double, cpu>({5}, 23);
+    bn.running_var = random_tensor<double, cpu>({5}, 24, 0.2, 3.0);
+    net.eval();
+    auto x = random_tensor<double, cpu>({2, 3, 6, 7}, 25).requires_grad_();
+    auto y = net.forward(x);
+    if (!with_relu) BOOST_TEST(y.grad_fn()->name() == "conv2d");
+    auto xr = x.detach().requires_grad_();
+    auto yr = kpt::batch_norm(kpt::conv2d(xr, conv.weight, conv.bias, conv.options), bn.weight, bn.bias,
+                              bn.running_mean, bn.running_var, bn.options);
+    if (with_relu) yr = kpt::relu(yr);
+    BOOST_TEST(kpt::test::max_rel_diff(y, yr) < 1e-12);
+    auto g = random_tensor<double, cpu>(y.shape(), 26);
+    const auto grads = [&](auto out, auto in) {
+      for (auto* p : {&conv.weight, &bn.weight, &bn.bias}) p->zero_grad();
+      autograd::backward(out, g);
+      return std::vector<tensor<double, cpu>>{in.grad(), conv.weight.grad().clone(), bn.weight.grad().clone(),
+                                              bn.bias.grad().clone()};
+    };
+    const auto folded = grads(y, x), reference = grads(yr, xr);
+    for (std::size_t i = 0; i < folded.size(); ++i)
+      BOOST_TEST(kpt::test::max_rel_diff(folded[i], reference[i]) < 1e-12);
+    net.train();
+    if (!with_relu) BOOST_TEST(net.forward(x).grad_fn()->name() == "batch_norm");
+  };
+  nn::net<plain, 3, double, cpu> a(rng(1));
+  check(a, nn::at<0>(a), nn::at<1>(a), false);
+  nn::net<named, 3, double, cpu> b(rng(2));
+  check(b, nn::get<"conv">(b), nn::get<"bn">(b), false);
+  nn::net<then_relu, 3, double, cpu> c(rng(3));
+  check(c, nn::at<0>(c), nn::at<1>(c), true);
+}

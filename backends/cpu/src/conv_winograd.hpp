@@ -8,11 +8,14 @@
 //   M = U . V        summed over c: one GEMM per position xi of the 6x6, M_xi (O x tiles) =
 //                    U_xi (O x C) * V_xi (C x tiles), run on the packed GEMM (gemm_simd.hpp)
 //   Y = A^T M A      (4x4 outputs per tile; A^T is 4x6)
-// That is 36 multiply-adds per 16 outputs and (o, c) pair instead of 144: the layers with 128 and
-// 256 channels, where the GEMM is the whole cost, run 2-2.6x faster. The price is rounding: the
+// That is 36 multiply-adds per 16 outputs and (o, c) pair instead of 144. The input gradient is
+// the same computation on dY (kernel flipped, channel axes swapped); the weight gradient is its
+// adjoint: dU_xi = Z_xi * V_xi^T with Z = A dY A^T, then dw = G^T dU G. Per layer, all three passes
+// run 1.3-2.7x faster than the direct sums (docs/performance.md). The price is rounding: the
 // transforms scale terms by up to 8 and 1/24. Against a double sum at KeyPointNet's shapes the
-// error is 2-3e-6 of the output rms (up to 9e-5 at single elements), against 4e-7 (4e-6) for the
-// direct sum; tests/parity/conv_parity_test.cpp holds both bounds. KPT_EXACT_CONV=1 turns it off.
+// error is 1.7-3.5e-6 of the result's rms (up to 9e-5 at single elements), against 4e-7 (4e-6)
+// for the direct sum; tests/parity/conv_parity_test.cpp holds both bounds. KPT_EXACT_CONV=1 turns
+// it off.
 //
 // The transforms run 16 tiles at a time (one vector), gathering the windows from the image and
 // scattering the 4x4 blocks to the output with masks at the edges.
@@ -28,7 +31,7 @@ namespace kpt::cpu_detail {
 
 // The Winograd path pays for its transforms once both channel counts reach this and there are
 // enough tiles to fill the GEMMs (measured with a per-layer A/B in one process, docs/performance.md:
-// 64 channels at 120 x 160 ran 1.7-1.9x faster than the direct path, 13 x 21 ran 0.9x).
+// 64 channels at 120 x 160 ran 1.6-2.0x faster than the direct sums, 13 x 21 ran 0.9x).
 inline constexpr index_t winograd_min_channels = 64;
 inline constexpr index_t winograd_min_tiles = 64;
 

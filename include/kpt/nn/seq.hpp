@@ -6,8 +6,13 @@
 // Names (visit_params) follow torch.nn.Sequential: an element is named by its position (0, 1, ...)
 // unless it is nn::named<"x", ...> or adds no level (nn::fork, nn::residual, nn::unused of such).
 // Parameter-free elements (relu, pools, taps) take positions too, exactly as in PyTorch.
+//
+// A stack that starts with a conv2d and a batch_norm (KP2D's conv blocks, rpautrat's SuperPoint
+// blocks with BatchNorm before the ReLU) runs them as one convolution with the BatchNorm folded in
+// while the BatchNorm is in eval mode (nn/conv_bn.hpp).
 #include <tuple>
 
+#include "kpt/nn/conv_bn.hpp"
 #include "kpt/nn/module.hpp"
 
 namespace kpt::nn {
@@ -63,15 +68,14 @@ struct seq<Specs...>::bound {
   bound() : bound(rng(0)) {}
 
   auto run(const tensor<T, B>& x, tap_env<T, B>& env) {
-    if constexpr (size == 1) {
-      return detail::run(std::get<0>(layers), x, env);
-    } else {
-      tensor<T, B> y = x;
-      [&]<std::size_t... I>(std::index_sequence<I...>) {
-        ((y = detail::run(std::get<I>(layers), y, env)), ...);
-      }(std::make_index_sequence<size - 1>{});
-      return detail::run(std::get<size - 1>(layers), y, env);
+    if constexpr (size >= 2) {
+      if constexpr (detail::conv_bn_pair<std::tuple_element_t<0, tuple_type>, std::tuple_element_t<1, tuple_type>>) {
+        auto& bn = detail::unwrap_named(std::get<1>(layers));
+        if (!bn.options.training)
+          return run_from<2>(detail::conv_bn_eval(detail::unwrap_named(std::get<0>(layers)), bn, x), env);
+      }
     }
+    return run_from<0>(x, env);
   }
   auto forward(const tensor<T, B>& x) {
     tap_env<T, B> env;
@@ -90,6 +94,20 @@ struct seq<Specs...>::bound {
     std::apply([on](auto&... l) { (detail::train(l, on), ...); }, layers);
   }
   void eval() { train(false); }
+
+  // Elements First.. applied in turn (x itself when First == size).
+  template <std::size_t First>
+  auto run_from(const tensor<T, B>& x, tap_env<T, B>& env) {
+    if constexpr (First == size) {
+      return x;
+    } else {
+      tensor<T, B> y = x;
+      [&]<std::size_t... I>(std::index_sequence<I...>) {
+        ((y = detail::run(std::get<First + I>(layers), y, env)), ...);
+      }(std::make_index_sequence<size - 1 - First>{});
+      return detail::run(std::get<size - 1>(layers), y, env);
+    }
+  }
   void reset_parameters(rng& g) {
     std::apply([&g](auto&... l) { (detail::reset(l, g), ...); }, layers);
   }
