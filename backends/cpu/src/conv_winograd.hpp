@@ -151,6 +151,10 @@ struct winograd_conv {
   tiling plan() const;
   void make_groups(const tiling& tl, index_t u0, index_t groups, group* info) const;
   void transform_input(const group* info, index_t groups, index_t n_tiles, T* vb) const;
+  // Per chunk of tiles: its groups, then V of the chunk into vb [36][C][n_tiles] (n_tiles rounded up
+  // to whole groups), then f(info, groups, n_tiles, vb, first) with first true for the first chunk.
+  template <class F>
+  void for_each_chunk(const tiling& tl, F&& f) const;
   void forward_avx512(const T* w, index_t w_os, index_t w_cs, bool flip, const T* bias, T* y) const;
   void backward_weight_avx512(const T* gy, T* gw) const;
 };
@@ -246,6 +250,19 @@ void winograd_conv<Arch, T>::transform_input(const group* info, index_t groups, 
 }
 
 template <class Arch, class T>
+template <class F>
+void winograd_conv<Arch, T>::for_each_chunk(const tiling& tl, F&& f) const {
+  scratch<T, slot_wino_v> vbuf(36 * C * tl.chunk);
+  std::vector<group> info(static_cast<std::size_t>(tl.chunk / L));
+  for (index_t u0 = 0; u0 < tl.total; u0 += tl.chunk) {
+    const index_t n_tiles = (std::min(tl.chunk, tl.total - u0) + L - 1) / L * L, groups = n_tiles / L;
+    make_groups(tl, u0, groups, info.data());
+    transform_input(info.data(), groups, n_tiles, vbuf.get());
+    f(static_cast<const group*>(info.data()), groups, n_tiles, static_cast<const T*>(vbuf.get()), u0 == 0);
+  }
+}
+
+template <class Arch, class T>
 void winograd_conv<Arch, T>::forward_avx512(const T* w, index_t w_os, index_t w_cs, bool flip, const T* bias,
                                             T* y) const {
   using V = xsimd::batch<float, Arch>;
@@ -299,17 +316,10 @@ void winograd_conv<Arch, T>::forward_avx512(const T* w, index_t w_os, index_t w_
     }
   });
 
-  scratch<T, slot_wino_v> vbuf(36 * C * tl.chunk);
   scratch<T, slot_wino_m> mbuf(36 * O * tl.chunk);
-  std::vector<group> info(static_cast<std::size_t>(tl.chunk / L));
   constexpr index_t cpt = winograd_channels_per_task;
-  for (index_t u0 = 0; u0 < tl.total; u0 += tl.chunk) {
-    const index_t n_tiles = (std::min(tl.chunk, tl.total - u0) + L - 1) / L * L, groups = n_tiles / L;
-    T* vb = vbuf.get();
+  for_each_chunk(tl, [&](const group* info, index_t groups, index_t n_tiles, const T* vb, bool) {
     T* mb = mbuf.get();
-    make_groups(tl, u0, groups, info.data());
-    transform_input(info.data(), groups, n_tiles, vb);
-
     // M_xi = U_xi * V_xi, 36 products in one job.
     gemm_job<T> job;
     job.batch = 36, job.M = O, job.N = n_tiles, job.K = C;
@@ -322,7 +332,7 @@ void winograd_conv<Arch, T>::forward_avx512(const T* w, index_t w_os, index_t w_
       for (index_t o = lo * cpt; o < std::min(O, hi * cpt); ++o) {
         const V b0(bias ? bias[o] : T(0));
         for (index_t q = 0; q < groups; ++q) {
-          const group& gr = info[std::size_t(q)];
+          const group& gr = info[q];
           T* plane = y + (gr.n0 * O + o) * tl.HO * tl.WO;
           const __m512i base = _mm512_load_si512(gr.out_idx);
           V h[6][4];  // rows of M transformed along the row
@@ -343,7 +353,7 @@ void winograd_conv<Arch, T>::forward_avx512(const T* w, index_t w_os, index_t w_
         }
       }
     });
-  }
+  });
 }
 
 template <class Arch, class T>
@@ -352,24 +362,18 @@ void winograd_conv<Arch, T>::backward_weight_avx512(const T* gy, T* gw) const {
   const tiling tl = plan();
   constexpr index_t cpt = winograd_channels_per_task;
 
-  scratch<T, slot_wino_v> vbuf(36 * C * tl.chunk);
   scratch<T, slot_wino_m> zbuf(36 * O * tl.chunk);
   scratch<T, slot_a> zpack(36 * packed_a_size<Arch, T>(O, tl.chunk));
   scratch<T, slot_weights> dubuf(36 * O * C);  // dU_xi, O x C each, summed over the chunks
-  std::vector<group> info(static_cast<std::size_t>(tl.chunk / L));
-  for (index_t u0 = 0; u0 < tl.total; u0 += tl.chunk) {
-    const index_t n_tiles = (std::min(tl.chunk, tl.total - u0) + L - 1) / L * L, groups = n_tiles / L;
-    T* vb = vbuf.get();
+  for_each_chunk(tl, [&](const group* info, index_t groups, index_t n_tiles, const T* vb, bool first) {
     T* zb = zbuf.get();
-    make_groups(tl, u0, groups, info.data());
-    transform_input(info.data(), groups, n_tiles, vb);
 
     // Z = A dY A^T per output channel and tile, gathered with the output masks (outputs past the
     // edge do not exist, so their gradient is 0).
     parallel_for(0, (O + cpt - 1) / cpt, 1, [&](index_t lo, index_t hi) {
       for (index_t o = lo * cpt; o < std::min(O, hi * cpt); ++o)
         for (index_t q = 0; q < groups; ++q) {
-          const group& gr = info[std::size_t(q)];
+          const group& gr = info[q];
           const T* plane = gy + (gr.n0 * O + o) * tl.HO * tl.WO;
           const __m512i base = _mm512_load_si512(gr.out_idx);
           V h[4][6];  // rows of dY transformed along the row
@@ -398,9 +402,9 @@ void winograd_conv<Arch, T>::backward_weight_avx512(const T* gy, T* gw) const {
     job.batch = 36, job.M = O, job.N = C, job.K = n_tiles;
     job.apack = zpack.get(), job.apack_batch = a_size;
     job.c = dubuf.get(), job.ldc = C, job.c_batch = O * C;
-    job.accumulate = u0 > 0;
+    job.accumulate = !first;
     gemm_run<Arch>(job, pack_b_strided<Arch, T>{vb, C * n_tiles, 1, n_tiles});
-  }
+  });
 
   // gw = G^T dU G, 16 input channels per vector, scattered to the 9 taps of each.
   const T* du = dubuf.get();

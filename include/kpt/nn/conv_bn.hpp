@@ -1,12 +1,12 @@
 #pragma once
 // Eval-mode BatchNorm folded into the convolution before it (used by nn::seq for a stack that
 // starts with a conv2d and a batch_norm: KP2D's conv blocks, rpautrat's SuperPoint blocks with
-// BatchNorm before the ReLU). With running statistics BatchNorm is an
-// affine map per channel, y = s * conv(x) + (beta - s * mean) with s = gamma / sqrt(var + eps),
-// so scaling the weights by s and using the shift as the bias gives the same result in one pass
-// over the activations instead of two. The folded weights are rebuilt per call (O(weights),
-// against O(weights x pixels) for the convolution) from ops, so gradients still reach the conv
-// and BatchNorm parameters when autograd records.
+// BatchNorm before the ReLU). With running statistics BatchNorm is an affine map per channel,
+// y = s * conv(x) + (beta - s * mean) with s = gamma / sqrt(var + eps), so scaling the weights by s
+// and using the shift as the bias gives the same result in one pass over the activations instead
+// of two. The folded weights are rebuilt per call (O(weights), against O(weights x pixels) for the
+// convolution) from ops, so gradients still reach the conv and BatchNorm parameters when autograd
+// records.
 #include <concepts>
 #include <span>
 #include <type_traits>
