@@ -98,6 +98,13 @@ BOOST_AUTO_TEST_CASE(conv2d_cpu_matches_cpu_ref_on_superpoint_shapes) {
       {{2, 9, 13, 16}, {13, 9, 3, 3}, 1, 1, false, false},      // rows exactly one vector wide
       {{1, 3, 20, 37}, {2, 3, 3, 3}, 1, 0, true, false},        // no padding, two outputs
       {{2, 64, 12, 17}, {10, 64, 3, 3}, 1, 1, true, false},     // 576 taps
+      // Weight gradients of 3-wide kernels with rows of 64+ outputs run as register tiles over the
+      // images (AVX-512): ragged last vectors, output channels not a multiple of 8, kernel rows
+      // that fall outside the image, padding 0 and 2, the tap limit, tasks longer than the image.
+      {{2, 3, 9, 70}, {13, 3, 3, 3}, 1, 0, true, false},
+      {{1, 5, 6, 67}, {9, 5, 5, 3}, 1, 2, false, false},
+      {{2, 32, 10, 80}, {32, 32, 3, 3}, 1, 1, true, false},
+      {{1, 64, 5, 64}, {8, 64, 3, 3}, 1, 1, false, false},
       // Winograd F(4x4, 3x3): output sizes not multiples of 4 (masked edge tiles), groups of 16
       // tiles that run across images, odd channel counts, padding 0 and 2.
       {{3, 65, 13, 18}, {67, 65, 3, 3}, 1, 0, true, false},

@@ -6,8 +6,9 @@
 //   grad weight    dW (O x C*KH*KW)  = dY (O x N*HO*WO)      * im2col(X)^T
 // 1x1, stride 1, unpadded convolutions are plain matrix products and skip the gather. On AVX-512,
 // all three passes of stride-1 3x3 convolutions with 64+ channels in float run as Winograd
-// F(4x4, 3x3) (conv_winograd.hpp), and the other stride-1 forward and input-gradient passes with
-// at most 576 taps read B straight from a padded copy of the image (conv_direct.hpp).
+// F(4x4, 3x3) (conv_winograd.hpp), the other stride-1 forward and input-gradient passes with at
+// most 576 taps read B straight from a padded copy of the image (conv_direct.hpp), and their
+// weight gradients (3-wide kernels) run as register tiles over the images (conv_weight_direct.hpp).
 #include "kpt/kernels/conv.hpp"
 
 namespace kpt::cpu_detail {
@@ -25,6 +26,7 @@ void conv2d_backward_bias_simd(Arch, const kernels::conv_geom& g, const T* gy, T
 
 #ifdef KPT_CPU_ARCH
 #include "conv_direct.hpp"
+#include "conv_weight_direct.hpp"
 #include "conv_winograd.hpp"
 #include "gemm_simd.hpp"
 
@@ -359,6 +361,10 @@ template <class Arch, class T>
 void conv2d_backward_weight_simd(Arch, const kernels::conv_geom& g, const T* x, const T* gy, T* gw) {
   if (winograd_fits<Arch, T>(g)) {
     winograd_conv<Arch, T>{g.N, g.C, g.H, g.W, g.O, g.PH, g.PW, x, g.C * g.H * g.W}.backward_weight(gy, gw);
+    return;
+  }
+  if (weight_direct_fits<Arch, T>(g)) {
+    conv2d_backward_weight_direct<Arch>(g, x, gy, gw);
     return;
   }
   const index_t M = g.O, P = g.HO * g.WO, K = g.N * P, N = g.C * g.KH * g.KW;
