@@ -126,6 +126,9 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(unary_gradients_by_hand, B, Backends) {
   auto g = D<B>::from({4}, {1.0, 2.0, 3.0, 4.0});
   expect_values(grad_of([](auto t) { return relu(t); }, x, g), {0, 0, 3, 4});
   expect_values(grad_of([](auto t) { return leaky_relu(t, 0.1); }, x, g), {0.1, 0.2, 3, 4});
+  // Slopes >= 0 keep the output for backward, negative ones the input (ops/pointwise.hpp)
+  expect_values(grad_of([](auto t) { return leaky_relu(t, 0.0); }, x, g), {0, 0, 3, 4});
+  expect_values(grad_of([](auto t) { return leaky_relu(t, -0.5); }, x, g), {-0.5, -1, 3, 4});
   expect_values(grad_of([](auto t) { return abs(t); }, x, g), {-1, -2, 3, 4});
   expect_values(grad_of([](auto t) { return clamp(t, -0.5, 1.0); }, x, g), {0, 2, 3, 0});  // bounds included
   expect_values(grad_of([](auto t) { return pow(t, 3.0); }, x, g), {12, 1.5, 2.25, 48});
@@ -136,6 +139,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(unary_gradients_by_hand, B, Backends) {
   auto z = D<B>::from({1}, {0.0}), one = D<B>::from({1}, {1.0});
   expect_values(grad_of([](auto t) { return relu(t); }, z, one), {0});
   expect_values(grad_of([](auto t) { return abs(t); }, z, one), {0});
+  expect_values(grad_of([](auto t) { return leaky_relu(t, 0.1); }, z, one), {0.1});  // the slope, as torch
 }
 
 // Where relu, clamp and pow(x, 0) are flat, an infinite incoming gradient gives 0, not inf * 0 =

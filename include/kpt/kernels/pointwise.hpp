@@ -57,7 +57,8 @@ struct unary_params {
 
 // What the backward of each map reads. The output where it is cheaper (exp, sqrt, sigmoid, tanh:
 // the derivative is a simple function of y) or equivalent (relu); the input where y does not
-// determine the derivative (log, abs, leaky_relu with any slope, pow, clamp, rdiv_scalar).
+// determine the derivative (log, abs, leaky_relu, pow, clamp, rdiv_scalar). leaky_relu's backward
+// reads only whether x > 0, which y tells too when the slope is >= 0: ops may pass y as x then.
 enum class unary_saves { none, input, output };
 
 constexpr unary_saves saves_of(unary_fn f) {
