@@ -1,6 +1,6 @@
 // kpt-bench: whole-network benchmarks, one JSON object per line (the fields of issue 7):
 //   {"case": ..., "threads": n, "ms_median": .., "images_per_s": .., "gflop": .., "gflops": ..,
-//    "peak_gflops": .., "peak_fraction": .., "peak_rss_mb": .., "memory_reuse": true|false}
+//    "peak_gflops": .., "peak_fraction": .., "peak_rss_mb": .., "block_cache": true|false}
 // gflop is the convolution work of one call counted as direct sums (multiply-add = 2 FLOPs;
 // training counts 3x the forward: forward, input gradient, weight gradient), gflops the rate
 // achieved (Winograd layers do fewer multiply-adds, so this "equivalent" rate and peak_fraction
@@ -27,7 +27,7 @@
 #include "kpt/backends/cpu.hpp"
 #include "kpt/backends/cpu/matmul.hpp"
 #include "kpt/backends/cpu/threads.hpp"
-#include "kpt/core/memory_reuse.hpp"
+#include "kpt/core/host_blocks.hpp"
 #include "workloads.hpp"
 
 namespace {
@@ -58,7 +58,7 @@ double peak_rss_mb() {
   return double(u.ru_maxrss) / 1024.0;  // Linux: kilobytes
 }
 
-int run_case(const kpt::bench::workload& w, int threads, int repeat, bool memory_reuse) {
+int run_case(const kpt::bench::workload& w, int threads, int repeat) {
   kpt::set_num_threads(threads);
   const double peak = fma_peak(threads);
   auto step = w.make();
@@ -75,9 +75,9 @@ int run_case(const kpt::bench::workload& w, int threads, int repeat, bool memory
   std::printf(
       "{\"case\": \"%s\", \"threads\": %d, \"repeat\": %d, \"ms_median\": %.2f, \"ms_min\": %.2f, \"images_per_s\": "
       "%.3f, \"gflop\": %.3f, \"gflops\": %.2f, \"peak_gflops\": %.2f, \"peak_fraction\": %.3f, \"peak_rss_mb\": %.1f, "
-      "\"memory_reuse\": %s}\n",
+      "\"block_cache\": %s}\n",
       w.name.c_str(), threads, repeat, median, ms.front(), double(w.images) / (median * 1e-3), w.gflop, rate, peak,
-      rate / peak, peak_rss_mb(), memory_reuse ? "true" : "false");
+      rate / peak, peak_rss_mb(), kpt::detail::host_blocks::instance().enabled() ? "true" : "false");
   std::fflush(stdout);
   return 0;
 }
@@ -95,7 +95,6 @@ int run_case(const kpt::bench::workload& w, int threads, int repeat, bool memory
 }  // namespace
 
 int main(int argc, char** argv) {
-  const bool memory_reuse = kpt::keep_freed_memory();  // as the kpt program; KPT_SYSTEM_MALLOC=1: glibc's default
   std::string only;
   int threads = int(std::max(1u, std::thread::hardware_concurrency()));
   int repeat = 0;
@@ -131,7 +130,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "kpt-bench: unknown case '%s' (kpt-bench --list shows them)\n", only.c_str());
       return 2;
     }
-    return run_case(*it, threads, repeat ? repeat : it->default_repeat, memory_reuse);
+    return run_case(*it, threads, repeat ? repeat : it->default_repeat);
   }
   // Every case in a child process, so that peak_rss_mb is the case's own (the parent never
   // starts oneTBB, so forking is safe).
@@ -139,7 +138,7 @@ int main(int argc, char** argv) {
   for (const auto& w : all) {
     std::fflush(stdout);
     const pid_t pid = fork();
-    if (pid == 0) std::_Exit(run_case(w, threads, repeat ? repeat : w.default_repeat, memory_reuse));
+    if (pid == 0) std::_Exit(run_case(w, threads, repeat ? repeat : w.default_repeat));
     int status = 0;
     waitpid(pid, &status, 0);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {

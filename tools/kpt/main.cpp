@@ -8,7 +8,6 @@
 
 #include "cli.hpp"
 #include "kpt/core/error.hpp"
-#include "kpt/core/memory_reuse.hpp"
 
 namespace {
 
@@ -20,8 +19,8 @@ void print_help(std::ostream& out) {
   for (const auto& c : cmds) width = std::max(width, c.name.size());
   for (const auto& c : cmds) out << "  " << c.name << std::string(width + 2 - c.name.size(), ' ') << c.summary << "\n";
   out << "\nenvironment:\n"
-         "  KPT_SYSTEM_MALLOC=1  leave glibc's malloc as it is; by default kpt keeps freed memory for\n"
-         "                       reuse (faster training steps, more peak memory: docs/performance.md)\n"
+         "  KPT_NO_BLOCK_CACHE=1 unmap freed buffers of 1 MiB and more instead of keeping them for\n"
+         "                       reuse by size (slower training steps: docs/performance.md)\n"
          "  KPT_EXACT_CONV=1     3x3 convolutions as direct sums instead of Winograd F(4x4, 3x3): about\n"
          "                       2x slower, rounding ~4e-7 instead of ~3e-6 of the output rms\n";
 }
@@ -29,7 +28,6 @@ void print_help(std::ostream& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  kpt::keep_freed_memory();  // training and detection reuse their buffers (kpt/core/memory_reuse.hpp)
   const std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
     print_help(std::cerr);

@@ -11,6 +11,8 @@
 #include <new>
 #include <string_view>
 
+#include "kpt/core/host_blocks.hpp"
+
 namespace kpt::kernels {
 
 // Host memory, 64-byte aligned so that every SIMD width can load from the start of a buffer.
@@ -18,10 +20,16 @@ struct host_memory {
   static constexpr bool is_host = true;
   static constexpr std::size_t alignment = 64;
 
+  // Blocks of 1 MiB and more are page-aligned and reused by size (core/host_blocks.hpp).
   template <class T>
   static std::shared_ptr<T[]> allocate(std::size_t n) {
     if (n == 0) return {};
-    auto* p = static_cast<T*>(::operator new[](n * sizeof(T), std::align_val_t{alignment}));
+    const std::size_t bytes = n * sizeof(T);
+    if (bytes >= detail::host_blocks::min_bytes) {
+      auto* p = static_cast<T*>(detail::host_blocks::instance().take(bytes));
+      return std::shared_ptr<T[]>(p, [bytes](T* q) { detail::host_blocks::instance().give_back(q, bytes); });
+    }
+    auto* p = static_cast<T*>(::operator new[](bytes, std::align_val_t{alignment}));
     return std::shared_ptr<T[]>(p, [](T* q) { ::operator delete[](q, std::align_val_t{alignment}); });
   }
   template <class T>
