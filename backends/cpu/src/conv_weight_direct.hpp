@@ -26,7 +26,7 @@ namespace kpt::cpu_detail {
 // layers are Winograd's or the packed GEMM's. Per-task buffers hold 16 lanes per weight.
 inline constexpr index_t weight_direct_max_taps = 576;
 // Output rows narrower than this (4 vectors) spend too much in the masked edge vectors: at 40
-// columns the packed GEMM was 1.1-1.7x faster, at 80 columns 1.2x slower.
+// columns the packed GEMM was 1.1-1.7x faster, at 80 columns 1.2x slower than this path.
 inline constexpr index_t weight_direct_min_width = 64;
 
 template <class Arch, class T>
@@ -51,7 +51,8 @@ struct vector_masks {
 };
 
 // acc[r][t] += dY row r * input row shifted by t - PW at vector v (masked or plain loads).
-template <bool Masked>
+// Templates on Arch so that only AVX-512 translation units instantiate them.
+template <class Arch, bool Masked>
 inline void vector_update(const float* const (&dy)[MO], const float* xrow, index_t PW, const vector_masks& m, index_t v,
                           __m512 (&acc)[MO][3]) {
   const auto load = [](__mmask16 k, const float* p) {
@@ -72,11 +73,13 @@ inline void vector_update(const float* const (&dy)[MO], const float* xrow, index
 
 // The same over one output row of nv vectors. Only the vectors at the image's edges need masks;
 // the others use plain loads (masks everywhere ran 1.2x slower at KeyPointNet's 32 channels).
+template <class Arch>
 inline void row_update(const float* const (&dy)[MO], const float* xrow, index_t PW, const vector_masks* masks,
                        index_t nv, index_t first_plain, index_t end_plain, __m512 (&acc)[MO][3]) {
-  for (index_t v = 0; v < first_plain; ++v) vector_update<true>(dy, xrow, PW, masks[v], v, acc);
-  for (index_t v = first_plain; v < end_plain; ++v) vector_update<false>(dy, xrow, PW, masks[v], v, acc);
-  for (index_t v = std::max(first_plain, end_plain); v < nv; ++v) vector_update<true>(dy, xrow, PW, masks[v], v, acc);
+  for (index_t v = 0; v < first_plain; ++v) vector_update<Arch, true>(dy, xrow, PW, masks[v], v, acc);
+  for (index_t v = first_plain; v < end_plain; ++v) vector_update<Arch, false>(dy, xrow, PW, masks[v], v, acc);
+  for (index_t v = std::max(first_plain, end_plain); v < nv; ++v)
+    vector_update<Arch, true>(dy, xrow, PW, masks[v], v, acc);
 }
 
 }  // namespace weight_direct
@@ -136,8 +139,8 @@ void conv2d_backward_weight_direct(const kernels::conv_geom& g, const T* x, cons
                   if (ih < 0 || ih >= g.H) continue;
                   const float* dy[MO];
                   for (int r = 0; r < MO; ++r) dy[r] = dyplane[r] + oh * g.WO;
-                  row_update(dy, x + ((n * g.C + c) * g.H + ih) * g.W, g.PW, masks.data(), nv, first_plain, end_plain,
-                             acc);
+                  const float* xrow = x + ((n * g.C + c) * g.H + ih) * g.W;
+                  row_update<Arch>(dy, xrow, g.PW, masks.data(), nv, first_plain, end_plain, acc);
                 }
                 float* out = buf + ((ob * MO) * K + (c * g.KH + i) * 3) * L;
                 for (int r = 0; r < MO; ++r)
