@@ -115,41 +115,43 @@ void conv2d_backward_weight_direct(const kernels::conv_geom& g, const T* x, cons
     // Tasks of R output rows of one image: the dY rows of 8 channels (8 * R * WO floats) fit in L1.
     const index_t R = std::clamp<index_t>(1024 / g.WO, 1, g.HO), chunks = (g.HO + R - 1) / R;
     const index_t items = g.N * chunks;
-    const int threads = std::max(1, std::min(kpt::num_threads(), tbb::this_task_arena::max_concurrency()));
+    const int threads = active_threads();
     const index_t parts = std::min<index_t>(items, threads == 1 ? 1 : 4 * threads);
     scratch<float, slot_partial> partial(parts * lanes_per_part);
 
+    // Output rows [r0, r1) of image n added into buf, one register tile (8 channels x the 3 taps of
+    // a kernel row) at a time.
+    const auto add_rows = [&](index_t n, index_t r0, index_t r1, float* buf) {
+      for (index_t ob = 0; ob < oblocks; ++ob) {
+        const float* dyplane[MO];  // channels past O repeat the last one; their sums are dropped
+        for (int r = 0; r < MO; ++r) dyplane[r] = gy + (n * g.O + std::min(ob * MO + r, g.O - 1)) * g.HO * g.WO;
+        for (index_t c = 0; c < g.C; ++c)
+          for (index_t i = 0; i < g.KH; ++i) {
+            __m512 acc[MO][3];
+            for (auto& row : acc)
+              for (auto& a : row) a = _mm512_setzero_ps();
+            for (index_t oh = std::max(r0, g.PH - i); oh < std::min(r1, g.H + g.PH - i); ++oh) {  // ih in the image
+              const float* dy[MO];
+              for (int r = 0; r < MO; ++r) dy[r] = dyplane[r] + oh * g.WO;
+              const float* xrow = x + ((n * g.C + c) * g.H + oh + i - g.PH) * g.W;
+              row_update<Arch>(dy, xrow, g.PW, masks.data(), nv, first_plain, end_plain, acc);
+            }
+            float* out = buf + ((ob * MO) * K + (c * g.KH + i) * 3) * L;
+            for (int r = 0; r < MO; ++r)
+              for (int t = 0; t < 3; ++t) {
+                float* o = out + (r * K + t) * L;
+                _mm512_store_ps(o, _mm512_add_ps(_mm512_load_ps(o), acc[r][t]));
+              }
+          }
+      }
+    };
     parallel_for(0, parts, 1, [&](index_t lo, index_t hi) {
       for (index_t p = lo; p < hi; ++p) {
         float* buf = partial.get() + p * lanes_per_part;
         std::fill(buf, buf + lanes_per_part, 0.0f);
         for (index_t item = p * items / parts; item < (p + 1) * items / parts; ++item) {
-          const index_t n = item / chunks, r0 = item % chunks * R, r1 = std::min(g.HO, r0 + R);
-          for (index_t ob = 0; ob < oblocks; ++ob) {
-            const float* dyplane[MO];  // channels past O repeat the last one; their sums are dropped
-            for (int r = 0; r < MO; ++r)
-              dyplane[r] = gy + (n * g.O + std::min(ob * MO + r, g.O - 1)) * g.HO * g.WO;
-            for (index_t c = 0; c < g.C; ++c)
-              for (index_t i = 0; i < g.KH; ++i) {
-                __m512 acc[MO][3];
-                for (auto& row : acc)
-                  for (auto& a : row) a = _mm512_setzero_ps();
-                for (index_t oh = r0; oh < r1; ++oh) {
-                  const index_t ih = oh + i - g.PH;
-                  if (ih < 0 || ih >= g.H) continue;
-                  const float* dy[MO];
-                  for (int r = 0; r < MO; ++r) dy[r] = dyplane[r] + oh * g.WO;
-                  const float* xrow = x + ((n * g.C + c) * g.H + ih) * g.W;
-                  row_update<Arch>(dy, xrow, g.PW, masks.data(), nv, first_plain, end_plain, acc);
-                }
-                float* out = buf + ((ob * MO) * K + (c * g.KH + i) * 3) * L;
-                for (int r = 0; r < MO; ++r)
-                  for (int t = 0; t < 3; ++t) {
-                    float* o = out + (r * K + t) * L;
-                    _mm512_store_ps(o, _mm512_add_ps(_mm512_load_ps(o), acc[r][t]));
-                  }
-              }
-          }
+          const index_t n = item / chunks, r0 = item % chunks * R;
+          add_rows(n, r0, std::min(g.HO, r0 + R), buf);
         }
       }
     });

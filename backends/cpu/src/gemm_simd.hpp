@@ -55,6 +55,12 @@ std::shared_ptr<T[]> gemm_buffer(index_t n) {
   return kernels::host_memory::allocate<T>(std::size_t(std::max<index_t>(n, 1)));
 }
 
+// Threads a parallel loop started here can use: kpt::set_num_threads' limit within the current
+// task arena.
+inline int active_threads() {
+  return std::max(1, std::min(kpt::num_threads(), tbb::this_task_arena::max_concurrency()));
+}
+
 // A per-thread packing buffer, kept between calls so that packing does not page-fault on fresh
 // memory every call. Slot tells apart buffers that are alive at the same time. A buffer that is
 // busy (a thread waiting in a parallel loop may run a task of another kernel) or too big to keep
@@ -335,7 +341,7 @@ void gemm_run(const gemm_job<T>& job, const PackB& packb) {
   }
 
   const index_t mpanels = (M + MR - 1) / MR, npanels = (N + NR - 1) / NR;
-  const int threads = std::max(1, std::min(kpt::num_threads(), tbb::this_task_arena::max_concurrency()));
+  const int threads = active_threads();
   const double macs = double(job.batch) * double(M) * double(N) * double(K);
   const index_t max_tasks =
       threads == 1 ? 1 : std::clamp<index_t>(index_t(macs / gemm_task_macs), 1, index_t(4) * threads);
