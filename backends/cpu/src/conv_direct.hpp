@@ -8,8 +8,9 @@
 // unaligned vector load, so the GEMM micro-kernel reads the image itself instead of a packed copy
 // (packing took 14-17 % of a SuperPoint or KeyPointNet step with im2col). Stores go through masks
 // that drop the padding columns and land each row of the tile at its place in the output.
-// AVX-512 only (masked loads and stores); other archs keep the im2col GEMM.
+// AVX-512 and AVX2 (masked stores, lanes.hpp); other archs keep the im2col GEMM.
 #include "gemm_simd.hpp"
+#include "lanes.hpp"
 
 #include <stdexcept>
 
@@ -25,7 +26,7 @@ inline constexpr index_t direct_conv_max_taps = 576;
 // buffer), and a short K.
 template <class Arch, class T>
 bool direct_conv_fits(index_t KH, index_t KW, index_t SH, index_t SW, index_t WO, index_t K) {
-  if constexpr (has_masked_simd<Arch, T>) {
+  if constexpr (has_lane_ops<Arch, T>) {
     return SH == 1 && SW == 1 && KH * KW > 1 && WO >= index_t(gemm_blocking<Arch, T>::lanes) &&
            K <= direct_conv_max_taps;
   } else {
@@ -48,18 +49,6 @@ struct direct_conv {
   void run_masked(const T* apack, const T* bias, T* dst) const;
 };
 
-// Masked vector stores (the lanes of m only) for the output rows.
-template <class T>
-struct masked_io;
-template <>
-struct masked_io<float> {
-  static void store(float* p, unsigned m, __m512 v) { _mm512_mask_storeu_ps(p, __mmask16(m), v); }
-};
-template <>
-struct masked_io<double> {
-  static void store(double* p, unsigned m, __m512d v) { _mm512_mask_storeu_pd(p, __mmask8(m), v); }
-};
-
 // Where the lanes of one vector of a tile go: out + dst + lane for the lanes in mask. A vector
 // covers at most L columns, so it meets at most pieces_per_vector output rows (Wp >= L).
 struct tile_piece {
@@ -76,6 +65,7 @@ inline void direct_tile(index_t K, const T* __restrict a, const T* b, const inde
                         const T* bias) {
   using BL = gemm_blocking<Arch, T>;
   using V = typename BL::V;
+  using LO = lane_ops<Arch, T>;
   constexpr int MR = BL::MR, NV = BL::NV;
   V acc[MR][NV];
 #pragma GCC unroll 16
@@ -93,14 +83,17 @@ inline void direct_tile(index_t K, const T* __restrict a, const T* b, const inde
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v)
 #pragma GCC unroll 2
-      for (int p = 0; p < pieces_per_vector; ++p)
-        if (pieces[v][p].mask) masked_io<T>::store(o + pieces[v][p].dst, pieces[v][p].mask, acc[r][v]);
+      for (int p = 0; p < pieces_per_vector; ++p) {
+        const tile_piece& pc = pieces[v][p];
+        if (pc.mask == LO::all) acc[r][v].store_unaligned(o + pc.dst);  // AVX2's masked stores are slow
+        else if (pc.mask) LO::store(o + pc.dst, pc.mask, acc[r][v]);
+      }
   }
 }
 
 template <class Arch, class T>
 void direct_conv<Arch, T>::run(const T* apack, const T* bias, T* dst) const {
-  if constexpr (!has_masked_simd<Arch, T>) {
+  if constexpr (!has_lane_ops<Arch, T>) {
     throw std::logic_error("direct_conv: this arch has no masked vector stores; check direct_conv_fits first");
   } else {
     run_masked(apack, bias, dst);

@@ -1,5 +1,5 @@
 #pragma once
-// Winograd F(4x4, 3x3) for stride-1 3x3 convolutions with many channels (float, AVX-512).
+// Winograd F(4x4, 3x3) for stride-1 3x3 convolutions with many channels (float, AVX-512 and AVX2).
 //
 // Each 4x4 block of outputs ("tile") comes from a 6x6 window of the input. With the transforms
 // of Lavin & Gray (2016), interpolation points 0, +-1, +-2 and infinity:
@@ -17,10 +17,12 @@
 // for the direct sum; tests/parity/conv_parity_test.cpp holds both bounds. KPT_EXACT_CONV=1 turns
 // it off.
 //
-// The transforms run 16 tiles at a time (one vector), gathering the windows from the image and
-// scattering the 4x4 blocks to the output with masks at the edges.
+// The transforms run one vector of tiles at a time (16 with AVX-512, 8 with AVX2), gathering the
+// windows from the image and scattering the 4x4 blocks to the output with masks at the edges
+// (lanes.hpp; AVX2 has no scatter, so whole blocks go out as 4-wide rows after a transpose).
 #include "gemm_simd.hpp"
 #include "kpt/kernels/conv.hpp"
+#include "lanes.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -42,9 +44,13 @@ inline bool winograd_disabled() {
   return v != nullptr && std::strcmp(v, "0") != 0;
 }
 
+// The archs and types the Winograd path is compiled for.
+template <class Arch, class T>
+inline constexpr bool has_winograd = has_lane_ops<Arch, T> && std::is_same_v<T, float>;
+
 template <class Arch, class T>
 bool winograd_fits(const kernels::conv_geom& g) {
-  if constexpr (has_masked_simd<Arch, T> && std::is_same_v<T, float>) {
+  if constexpr (has_winograd<Arch, T>) {
     if (winograd_disabled()) return false;
     const index_t tiles = g.N * ((g.HO + 3) / 4) * ((g.WO + 3) / 4);
     // Gathers and scatters index with 32 bits, from one image across the 16 that a group may span.
@@ -59,7 +65,7 @@ bool winograd_fits(const kernels::conv_geom& g) {
 
 namespace winograd {
 
-// The 1-D transforms on vectors of 16 tiles or channel pairs.
+// The 1-D transforms on vectors of tiles or channel pairs.
 // B^T: 6 window values -> 6 transformed values.
 template <class V>
 [[gnu::always_inline]] inline void input_1d(const V (&d)[6], V (&r)[6]) {
@@ -133,8 +139,9 @@ struct winograd_conv {
   void backward_weight(const T* gy, T* gw) const;
 
  private:
-  static constexpr index_t L = 16;  // tiles per vector
-  // Per group of 16 tiles: the first lane's image n0, and per lane the offsets of its input window
+  using V = xsimd::batch<T, Arch>;
+  static constexpr index_t L = index_t(V::size);  // tiles per vector
+  // Per group of L tiles: the first lane's image n0, and per lane the offsets of its input window
   // and of its output block from image n0 (lanes may reach into the next images), with the masks
   // of the window rows and columns inside the image (zero padding) and of the outputs that exist.
   struct group {
@@ -155,25 +162,29 @@ struct winograd_conv {
   // to whole groups), then f(info, groups, n_tiles, vb, first) with first true for the first chunk.
   template <class F>
   void for_each_chunk(const tiling& tl, F&& f) const;
-  void forward_avx512(const T* w, index_t w_os, index_t w_cs, bool flip, const T* bias, T* y) const;
-  void backward_weight_avx512(const T* gy, T* gw) const;
+  // The 4x4 output blocks of a group: b[i][j] lane l <-> plane[out_idx[l] + i*WO + j], for the
+  // outputs that exist (0 for the others when loading).
+  static void load_blocks(const group& gr, index_t WO, const T* plane, V (&b)[4][4]);
+  static void store_blocks(const group& gr, index_t WO, T* plane, const V (&b)[4][4]);
+  void forward_simd(const T* w, index_t w_os, index_t w_cs, bool flip, const T* bias, T* y) const;
+  void backward_weight_simd(const T* gy, T* gw) const;
 };
 
 template <class Arch, class T>
 void winograd_conv<Arch, T>::forward(const T* w, index_t w_os, index_t w_cs, bool flip, const T* bias, T* y) const {
-  if constexpr (has_masked_simd<Arch, T> && std::is_same_v<T, float>) {
-    forward_avx512(w, w_os, w_cs, flip, bias, y);
+  if constexpr (has_winograd<Arch, T>) {
+    forward_simd(w, w_os, w_cs, flip, bias, y);
   } else {
-    throw std::logic_error("winograd_conv: float on AVX-512 only; check winograd_fits first");
+    throw std::logic_error("winograd_conv: float on AVX-512 or AVX2 only; check winograd_fits first");
   }
 }
 
 template <class Arch, class T>
 void winograd_conv<Arch, T>::backward_weight(const T* gy, T* gw) const {
-  if constexpr (has_masked_simd<Arch, T> && std::is_same_v<T, float>) {
-    backward_weight_avx512(gy, gw);
+  if constexpr (has_winograd<Arch, T>) {
+    backward_weight_simd(gy, gw);
   } else {
-    throw std::logic_error("winograd_conv: float on AVX-512 only; check winograd_fits first");
+    throw std::logic_error("winograd_conv: float on AVX-512 or AVX2 only; check winograd_fits first");
   }
 }
 
@@ -215,6 +226,74 @@ void winograd_conv<Arch, T>::make_groups(const tiling& tl, index_t u0, index_t g
   }
 }
 
+namespace winograd {
+
+// AVX2: the 4 x 4 transpose within each 128-bit half of r[0..3] (rows <-> columns). Turns the
+// columns j of 8 tiles' 4-wide rows into those rows, one tile per half of r[l % 4], and back.
+inline void transpose4_halves(__m256 (&r)[4]) {
+  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+  r[0] = _mm256_shuffle_ps(t0, t2, 0x44);
+  r[1] = _mm256_shuffle_ps(t0, t2, 0xee);
+  r[2] = _mm256_shuffle_ps(t1, t3, 0x44);
+  r[3] = _mm256_shuffle_ps(t1, t3, 0xee);
+}
+
+}  // namespace winograd
+
+template <class Arch, class T>
+void winograd_conv<Arch, T>::load_blocks(const group& gr, index_t WO, const T* plane, V (&b)[4][4]) {
+  using LO = lane_ops<Arch, float>;
+  if constexpr (is_avx2<Arch>) {
+    // Whole blocks (no image edge, no ragged end of the batch): 32 row loads and transposes
+    // instead of 16 gathers.
+    unsigned whole = LO::all;
+    for (int r = 0; r < 4; ++r) whole &= gr.out_row[r] & gr.out_col[r];
+    if (whole == LO::all) {
+      for (int i = 0; i < 4; ++i) {
+        const T* row = plane + i * WO;
+        __m256 r[4];
+        for (int l = 0; l < 4; ++l)
+          r[l] = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(row + gr.out_idx[l])),
+                                      _mm_loadu_ps(row + gr.out_idx[l + 4]), 1);
+        winograd::transpose4_halves(r);
+        for (int j = 0; j < 4; ++j) b[i][j] = r[j];
+      }
+      return;
+    }
+  }
+  const auto base = LO::index(gr.out_idx);
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 4; ++j)
+      b[i][j] = LO::gather(plane, LO::shift(base, int(i * WO + j)), gr.out_row[i] & gr.out_col[j]);
+}
+
+template <class Arch, class T>
+void winograd_conv<Arch, T>::store_blocks(const group& gr, index_t WO, T* plane, const V (&b)[4][4]) {
+  using LO = lane_ops<Arch, float>;
+  if constexpr (is_avx2<Arch>) {
+    // AVX2 has no scatter: whole blocks go out as 4-wide rows, 32 stores instead of 128.
+    unsigned whole = LO::all;
+    for (int r = 0; r < 4; ++r) whole &= gr.out_row[r] & gr.out_col[r];
+    if (whole == LO::all) {
+      for (int i = 0; i < 4; ++i) {
+        __m256 r[4] = {b[i][0], b[i][1], b[i][2], b[i][3]};
+        winograd::transpose4_halves(r);
+        T* row = plane + i * WO;
+        for (int l = 0; l < 4; ++l) {
+          _mm_storeu_ps(row + gr.out_idx[l], _mm256_castps256_ps128(r[l]));
+          _mm_storeu_ps(row + gr.out_idx[l + 4], _mm256_extractf128_ps(r[l], 1));
+        }
+      }
+      return;
+    }
+  }
+  const auto base = LO::index(gr.out_idx);
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 4; ++j)
+      LO::scatter(plane, LO::shift(base, int(i * WO + j)), gr.out_row[i] & gr.out_col[j], b[i][j]);
+}
+
 // Channels per task of the transforms.
 inline constexpr index_t winograd_channels_per_task = 4;
 
@@ -223,20 +302,19 @@ inline constexpr index_t winograd_channels_per_task = 4;
 // front to back (stores to 36 scattered places at once stalled on read-for-ownership misses).
 template <class Arch, class T>
 void winograd_conv<Arch, T>::transform_input(const group* info, index_t groups, index_t n_tiles, T* vb) const {
-  using V = xsimd::batch<float, Arch>;
+  using LO = lane_ops<Arch, float>;
   constexpr index_t cpt = winograd_channels_per_task;
   parallel_for(0, (C + cpt - 1) / cpt, 1, [&](index_t lo, index_t hi) {
     for (index_t c = lo * cpt; c < std::min(C, hi * cpt); ++c)
       for (index_t q = 0; q < groups; ++q) {
         const group& gr = info[q];
         const T* plane = x + gr.n0 * x_batch + c * H * W;
-        const __m512i base = _mm512_load_si512(gr.in_idx);
+        const auto base = LO::index(gr.in_idx);
         V h[6][6];  // window rows transformed along the row
         for (int r = 0; r < 6; ++r) {
           V d[6];
           for (int s = 0; s < 6; ++s)
-            d[s] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), __mmask16(gr.in_row[r] & gr.in_col[s]),
-                                            _mm512_add_epi32(base, _mm512_set1_epi32(int(r * W + s))), plane, 4);
+            d[s] = LO::gather(plane, LO::shift(base, int(r * W + s)), gr.in_row[r] & gr.in_col[s]);
           winograd::input_1d(d, h[r]);
         }
         for (int b = 0; b < 6; ++b) {
@@ -263,16 +341,15 @@ void winograd_conv<Arch, T>::for_each_chunk(const tiling& tl, F&& f) const {
 }
 
 template <class Arch, class T>
-void winograd_conv<Arch, T>::forward_avx512(const T* w, index_t w_os, index_t w_cs, bool flip, const T* bias,
-                                            T* y) const {
-  using V = xsimd::batch<float, Arch>;
-  static_assert(V::size == L, "winograd_conv: AVX-512 only (16 float lanes)");
+void winograd_conv<Arch, T>::forward_simd(const T* w, index_t w_os, index_t w_cs, bool flip, const T* bias,
+                                          T* y) const {
+  using LO = lane_ops<Arch, float>;
   constexpr index_t MR = gemm_blocking<Arch, T>::MR;
-  static_assert(MR == 8, "winograd_conv: the weight transform writes pairs of 8-row panel columns");
+  static_assert(L == 2 * MR, "winograd_conv: the weight transform writes pairs of panel columns per vector");
   const tiling tl = plan();
 
   // U, packed for the GEMM as 36 A matrices of O x C (pack_a's layout: [panel][c][MR]). A vector
-  // holds the 8 panel rows of two adjacent input channels. Sixteen channels are transformed into
+  // holds the MR panel rows of two adjacent input channels. Sixteen channels are transformed into
   // an L1 buffer first, then each of the 36 matrices gets one contiguous run.
   const index_t a_size = packed_a_size<Arch, T>(O, C), mpanels = (O + MR - 1) / MR;
   scratch<T, slot_weights> upack(36 * a_size);
@@ -291,14 +368,10 @@ void winograd_conv<Arch, T>::forward_avx512(const T* w, index_t w_os, index_t w_
           idx[l] = ok ? int(o * w_os + cc * w_cs) : 0;
           if (ok) valid |= 1u << l;
         }
-        const __m512i base = _mm512_load_si512(idx);
+        const auto base = LO::index(idx);
         V g[3][3];
         for (int i = 0; i < 3; ++i)
-          for (int j = 0; j < 3; ++j) {
-            const int tap = flip ? 8 - (i * 3 + j) : i * 3 + j;
-            g[i][j] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), __mmask16(valid),
-                                               _mm512_add_epi32(base, _mm512_set1_epi32(tap)), w, 4);
-          }
+          for (int j = 0; j < 3; ++j) g[i][j] = LO::gather(w, LO::shift(base, flip ? 8 - (i * 3 + j) : i * 3 + j), valid);
         V t[6][3];  // G g: the columns of g transformed
         for (int j = 0; j < 3; ++j) {
           const V col[3] = {g[0][j], g[1][j], g[2][j]};
@@ -327,29 +400,26 @@ void winograd_conv<Arch, T>::forward_avx512(const T* w, index_t w_os, index_t w_
     job.c = mb, job.ldc = n_tiles, job.c_batch = O * n_tiles;
     gemm_run<Arch>(job, pack_b_strided<Arch, T>{vb, C * n_tiles, n_tiles, 1});
 
-    // Y = A^T M A (+ bias), scattered to the 4x4 blocks with masks at the right and bottom edges.
+    // Y = A^T M A (+ bias), stored as 4x4 blocks (masked at the right and bottom edges).
     parallel_for(0, (O + cpt - 1) / cpt, 1, [&](index_t lo, index_t hi) {
       for (index_t o = lo * cpt; o < std::min(O, hi * cpt); ++o) {
         const V b0(bias ? bias[o] : T(0));
         for (index_t q = 0; q < groups; ++q) {
           const group& gr = info[q];
-          T* plane = y + (gr.n0 * O + o) * tl.HO * tl.WO;
-          const __m512i base = _mm512_load_si512(gr.out_idx);
           V h[6][4];  // rows of M transformed along the row
           for (int a = 0; a < 6; ++a) {
             V m[6];
             for (int b = 0; b < 6; ++b) m[b] = V::load_aligned(mb + ((a * 6 + b) * O + o) * n_tiles + q * L);
             winograd::output_1d(m, h[a]);
           }
+          V out[4][4];
           for (int j = 0; j < 4; ++j) {
             const V col[6] = {h[0][j], h[1][j], h[2][j], h[3][j], h[4][j], h[5][j]};
-            V out[4];
-            winograd::output_1d(col, out);
-            for (int i = 0; i < 4; ++i)
-              _mm512_mask_i32scatter_ps(plane, __mmask16(gr.out_row[i] & gr.out_col[j]),
-                                        _mm512_add_epi32(base, _mm512_set1_epi32(int(i * tl.WO + j))), out[i] + b0,
-                                        4);
+            V v[4];
+            winograd::output_1d(col, v);
+            for (int i = 0; i < 4; ++i) out[i][j] = v[i] + b0;
           }
+          store_blocks(gr, tl.WO, y + (gr.n0 * O + o) * tl.HO * tl.WO, out);
         }
       }
     });
@@ -357,8 +427,8 @@ void winograd_conv<Arch, T>::forward_avx512(const T* w, index_t w_os, index_t w_
 }
 
 template <class Arch, class T>
-void winograd_conv<Arch, T>::backward_weight_avx512(const T* gy, T* gw) const {
-  using V = xsimd::batch<float, Arch>;
+void winograd_conv<Arch, T>::backward_weight_simd(const T* gy, T* gw) const {
+  using LO = lane_ops<Arch, float>;
   const tiling tl = plan();
   constexpr index_t cpt = winograd_channels_per_task;
 
@@ -368,23 +438,16 @@ void winograd_conv<Arch, T>::backward_weight_avx512(const T* gy, T* gw) const {
   for_each_chunk(tl, [&](const group* info, index_t groups, index_t n_tiles, const T* vb, bool first) {
     T* zb = zbuf.get();
 
-    // Z = A dY A^T per output channel and tile, gathered with the output masks (outputs past the
+    // Z = A dY A^T per output channel and tile, read with the output masks (outputs past the
     // edge do not exist, so their gradient is 0).
     parallel_for(0, (O + cpt - 1) / cpt, 1, [&](index_t lo, index_t hi) {
       for (index_t o = lo * cpt; o < std::min(O, hi * cpt); ++o)
         for (index_t q = 0; q < groups; ++q) {
           const group& gr = info[q];
-          const T* plane = gy + (gr.n0 * O + o) * tl.HO * tl.WO;
-          const __m512i base = _mm512_load_si512(gr.out_idx);
+          V d[4][4];
+          load_blocks(gr, tl.WO, gy + (gr.n0 * O + o) * tl.HO * tl.WO, d);
           V h[4][6];  // rows of dY transformed along the row
-          for (int i = 0; i < 4; ++i) {
-            V d[4];
-            for (int j = 0; j < 4; ++j)
-              d[j] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), __mmask16(gr.out_row[i] & gr.out_col[j]),
-                                              _mm512_add_epi32(base, _mm512_set1_epi32(int(i * tl.WO + j))), plane,
-                                              4);
-            winograd::output_grad_1d(d, h[i]);
-          }
+          for (int i = 0; i < 4; ++i) winograd::output_grad_1d(d[i], h[i]);
           for (int b = 0; b < 6; ++b) {
             const V col[4] = {h[0][b], h[1][b], h[2][b], h[3][b]};
             V z[6];
@@ -406,19 +469,19 @@ void winograd_conv<Arch, T>::backward_weight_avx512(const T* gy, T* gw) const {
     gemm_run<Arch>(job, pack_b_strided<Arch, T>{vb, C * n_tiles, 1, n_tiles});
   });
 
-  // gw = G^T dU G, 16 input channels per vector, scattered to the 9 taps of each.
+  // gw = G^T dU G, L input channels per vector, scattered to the 9 taps of each.
   const T* du = dubuf.get();
   parallel_for(0, O, std::max<index_t>(1, 4096 / std::max<index_t>(C, 1)), [&](index_t lo, index_t hi) {
     alignas(64) int idx[L];
     for (index_t l = 0; l < L; ++l) idx[l] = int(l * 9);
-    const __m512i base = _mm512_load_si512(idx);
+    const auto base = LO::index(idx);
     for (index_t o = lo; o < hi; ++o)
       for (index_t c = 0; c < C; c += L) {
-        const __mmask16 m = __mmask16(lane_range<L>(0, C - c));
+        const unsigned m = lane_range<L>(0, C - c);
         V t[6][3];  // dU G: the rows of dU reduced to 3 taps
         for (int a = 0; a < 6; ++a) {
           V u[6];
-          for (int b = 0; b < 6; ++b) u[b] = _mm512_maskz_loadu_ps(m, du + ((a * 6 + b) * O + o) * C + c);
+          for (int b = 0; b < 6; ++b) u[b] = LO::load(du + ((a * 6 + b) * O + o) * C + c, m);
           winograd::weight_grad_1d(u, t[a]);
         }
         T* dst = gw + (o * C + c) * 9;
@@ -426,8 +489,7 @@ void winograd_conv<Arch, T>::backward_weight_avx512(const T* gy, T* gw) const {
           const V col[6] = {t[0][j], t[1][j], t[2][j], t[3][j], t[4][j], t[5][j]};
           V g[3];
           winograd::weight_grad_1d(col, g);
-          for (int i = 0; i < 3; ++i)
-            _mm512_mask_i32scatter_ps(dst, m, _mm512_add_epi32(base, _mm512_set1_epi32(i * 3 + j)), g[i], 4);
+          for (int i = 0; i < 3; ++i) LO::scatter(dst, LO::shift(base, i * 3 + j), m, g[i]);
         }
       }
   });

@@ -25,6 +25,7 @@
 
 #include "kpt/backends/cpu/threads.hpp"
 #include "kpt/core/backend.hpp"
+#include "lanes.hpp"
 #include "parallel.hpp"
 
 namespace kpt::cpu_detail {
@@ -229,6 +230,28 @@ inline void transpose16(__m512 r[16]) {
   }
   for (int i = 0; i < 16; ++i) r[i] = t[i];
 }
+
+// In-register transpose of an 8 x 8 float block (AVX2): r[i][j] becomes r[j][i].
+inline void transpose8(__m256 r[8]) {
+  __m256 t[8], s[8];
+  for (int i = 0; i < 4; ++i) {
+    t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  // s[c] (c < 4), 128-bit half h: rows 0..3 of column c + 4h; s[4 + c]: rows 4..7.
+  for (int i = 0; i < 2; ++i) {
+    s[4 * i] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+    s[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0xee);
+    s[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+    s[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xee);
+  }
+  for (int c = 0; c < 4; ++c) {
+    r[c] = _mm256_permute2f128_ps(s[c], s[4 + c], 0x20);
+    r[4 + c] = _mm256_permute2f128_ps(s[c], s[4 + c], 0x31);
+  }
+}
+inline void transpose_square(__m512 (&r)[16]) { transpose16(r); }
+inline void transpose_square(__m256 (&r)[8]) { transpose8(r); }
 
 enum class tile_init { zero, load, bias };
 
@@ -443,21 +466,27 @@ struct pack_b_strided {
     using V = typename BL::V;
     constexpr index_t NR = BL::NR, L = BL::lanes;
     const T* base = src + b * batch_stride + k0 * rs;
-    if constexpr (has_masked_simd<Arch, T> && std::is_same_v<T, float>) {
+    if constexpr (has_lane_ops<Arch, T> && std::is_same_v<T, float>) {
       if (rs == 1) {
-        // Column-major B (a transposed matrix): 16 x 16 blocks transposed in registers.
+        // Column-major B (a transposed matrix): square blocks of one vector per row (16 x 16 with
+        // AVX-512, 8 x 8 with AVX2) transposed in registers.
+        using LO = lane_ops<Arch, float>;
+        constexpr index_t S = LO::L;
+        static_assert(NR % S == 0);
         for (index_t q = 0; q * NR < nc; ++q) {
           T* d = dst + q * kc * NR;
           const index_t jq = j0 + q * NR, w = std::min(NR, nc - q * NR);
-          for (index_t kb = 0; kb < kc; kb += 16) {
-            const index_t kn = std::min<index_t>(16, kc - kb);
-            const __mmask16 km = __mmask16(lane_range<16>(0, kn));
-            for (index_t jb = 0; jb < NR; jb += 16) {
-              __m512 v[16];
-              for (index_t r = 0; r < 16; ++r)
-                v[r] = jb + r < w ? _mm512_maskz_loadu_ps(km, base + (jq + jb + r) * cs + kb) : _mm512_setzero_ps();
-              transpose16(v);
-              for (index_t r = 0; r < kn; ++r) _mm512_store_ps(d + (kb + r) * NR + jb, v[r]);
+          for (index_t kb = 0; kb < kc; kb += S) {
+            const index_t kn = std::min<index_t>(S, kc - kb);
+            const unsigned km = lane_range<S>(0, kn);
+            for (index_t jb = 0; jb < NR; jb += S) {
+              typename LO::V v[S];
+              for (index_t r = 0; r < S; ++r) {
+                const T* p = base + (jq + jb + r) * cs + kb;
+                v[r] = jb + r >= w ? V(T(0)) : kn == S ? V::load_unaligned(p) : V(LO::load(p, km));
+              }
+              transpose_square(v);
+              for (index_t r = 0; r < kn; ++r) V(v[r]).store_aligned(d + (kb + r) * NR + jb);
             }
           }
         }
