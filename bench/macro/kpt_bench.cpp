@@ -1,6 +1,7 @@
 // kpt-bench: whole-network benchmarks, one JSON object per line (the fields of issue 7):
 //   {"case": ..., "threads": n, "ms_median": .., "images_per_s": .., "gflop": .., "gflops": ..,
-//    "peak_gflops": .., "peak_fraction": .., "peak_rss_mb": .., "block_cache": true|false}
+//    "peak_gflops": .., "peak_fraction": .., "peak_rss_mb": .., "block_cache": true|false,
+//    "arch": "avx512"|"avx2"|"sse2"}
 // gflop is the convolution work of one call counted as direct sums (multiply-add = 2 FLOPs;
 // training counts 3x the forward: forward, input gradient, weight gradient), gflops the rate
 // achieved (Winograd layers do fewer multiply-adds, so this "equivalent" rate and peak_fraction
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include "kpt/backends/cpu.hpp"
+#include "kpt/backends/cpu/arch.hpp"
 #include "kpt/backends/cpu/matmul.hpp"
 #include "kpt/backends/cpu/threads.hpp"
 #include "kpt/core/host_blocks.hpp"
@@ -75,9 +77,9 @@ int run_case(const kpt::bench::workload& w, int threads, int repeat) {
   std::printf(
       "{\"case\": \"%s\", \"threads\": %d, \"repeat\": %d, \"ms_median\": %.2f, \"ms_min\": %.2f, \"images_per_s\": "
       "%.3f, \"gflop\": %.3f, \"gflops\": %.2f, \"peak_gflops\": %.2f, \"peak_fraction\": %.3f, \"peak_rss_mb\": %.1f, "
-      "\"block_cache\": %s}\n",
+      "\"block_cache\": %s, \"arch\": \"%s\"}\n",
       w.name.c_str(), threads, repeat, median, ms.front(), double(w.images) / (median * 1e-3), w.gflop, rate, peak,
-      rate / peak, peak_rss_mb(), kpt::detail::host_blocks::instance().enabled() ? "true" : "false");
+      rate / peak, peak_rss_mb(), kpt::detail::host_blocks::instance().enabled() ? "true" : "false", kpt::cpu_arch());
   std::fflush(stdout);
   return 0;
 }

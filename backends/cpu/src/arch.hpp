@@ -1,18 +1,45 @@
 #pragma once
-// The instruction sets kpt::cpu compiles each kernel for, best first. Every *_impl.hpp kernel is
+// The instruction sets kpt::cpu compiles each kernel for, best first. Every *_simd.hpp kernel is
 // explicitly instantiated once per arch in a translation unit compiled with that arch's flags
 // (CMake generates them: see backends/cpu/CMakeLists.txt); the dispatch code below picks the
-// best one the running CPU supports, once per call.
+// best one the running CPU supports.
 #include <xsimd/xsimd.hpp>
+
+#include <cstdlib>
+#include <string_view>
+
+#include "kpt/core/error.hpp"
 
 namespace kpt::cpu_detail {
 
-using arch_list = xsimd::arch_list<xsimd::avx512bw, xsimd::fma3<xsimd::avx2>, xsimd::sse2>;
+// Position in (avx512bw, fma3<avx2>, sse2) of the arch the kernels run with: the best this CPU
+// supports, or a lower one named by KPT_CPU_ARCH (avx512, avx2, sse2), read once. The override lets
+// the tests run every compiled path on one machine and the benchmarks compare them.
+inline int selected_arch() {
+  static const int selected = [] {
+    const unsigned best = xsimd::available_architectures().best;
+    const int supported = best >= xsimd::avx512bw::version()           ? 0
+                          : best >= xsimd::fma3<xsimd::avx2>::version() ? 1
+                                                                        : 2;
+    const char* env = std::getenv("KPT_CPU_ARCH");
+    if (env == nullptr || *env == '\0') return supported;
+    const std::string_view name(env);
+    const int wanted = name == "avx512" ? 0 : name == "avx2" ? 1 : name == "sse2" ? 2 : -1;
+    require<value_error>(wanted >= 0, "KPT_CPU_ARCH=", name, ": expected avx512, avx2 or sse2 (or unset it for the best",
+                         " this CPU supports)");
+    return wanted > supported ? wanted : supported;  // never above what the CPU runs
+  }();
+  return selected;
+}
 
-// Calls f(Arch{}) for the best arch in arch_list that this CPU supports.
+// Calls f(Arch{}) for the selected arch.
 template <class F>
 decltype(auto) dispatch(F&& f) {
-  return xsimd::dispatch<arch_list>(std::forward<F>(f))();
+  switch (selected_arch()) {
+    case 0: return f(xsimd::avx512bw{});
+    case 1: return f(xsimd::fma3<xsimd::avx2>{});
+    default: return f(xsimd::sse2{});
+  }
 }
 
 }  // namespace kpt::cpu_detail

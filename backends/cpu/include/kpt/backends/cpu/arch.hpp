@@ -1,0 +1,10 @@
+#pragma once
+// Which instruction set the cpu backend's kernels run with.
+namespace kpt {
+
+// "avx512", "avx2" or "sse2": the best this CPU supports, unless the environment variable
+// KPT_CPU_ARCH names a lower one (read once, at the first kernel call; a value other than those
+// three throws kpt::value_error). Tests use it to run every compiled path on one machine.
+const char* cpu_arch();
+
+}  // namespace kpt
