@@ -3,7 +3,7 @@
 
 Runs every case of build/bin/kpt-bench (one JSON line each) and the same case in PyTorch
 (Debian's python3-torch, models from tools/torch_models.py, the same thread count), then prints
-the ratio table and, with --save, writes bench/results/<date>-<host>.{jsonl,md}.
+the ratio table and, with --save, writes bench/results/<date>-<host>-<arch>.{jsonl,md}.
 
     /usr/bin/python3 bench/compare_torch.py [--kpt build/bin/kpt-bench] [--threads 2]
                                             [--case NAME] [--repeat R] [--rounds N] [--save]
@@ -88,7 +88,7 @@ def main():
                     help="run kpt and PyTorch alternately this many times per case and report the "
                          "median round and the range of the per-round ratios (steadier on a busy machine)")
     ap.add_argument("--torch-only", action="store_true", help="do not run kpt-bench")
-    ap.add_argument("--save", action="store_true", help="write bench/results/<date>-<host>.{jsonl,md}")
+    ap.add_argument("--save", action="store_true", help="write bench/results/<date>-<host>-<arch>.{jsonl,md}")
     a = ap.parse_args()
     if a.rounds < 1:
         sys.exit(f"compare_torch: --rounds must be at least 1, got {a.rounds}")
@@ -139,10 +139,15 @@ def main():
     print("\n".join(table))
     if a.save:
         os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
-        stem = os.path.join(HERE, "results", f"{datetime.date.today()}-{socket.gethostname()}")
+        # The instruction set kpt's kernels ran with (kpt-bench's "arch") tells machines apart that share
+        # a host name.
+        arch = next((k["arch"] for k in ks if k and "arch" in k), None)
+        stem = os.path.join(HERE, "results",
+                            f"{datetime.date.today()}-{socket.gethostname()}" + (f"-{arch}" if arch else ""))
         cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
         head = (f"# kpt vs PyTorch {torch.__version__}, {datetime.datetime.now():%Y-%m-%d %H:%M}\n\n"
-                f"Machine: {cpu}, {os.cpu_count()} cores, {platform.platform()}; threads {a.threads}.\n"
+                f"Machine: {cpu}, {os.cpu_count()} cores, {platform.platform()}; kpt kernels: {arch or '?'}; "
+                f"threads {a.threads}.\n"
                 f"Command: /usr/bin/python3 bench/compare_torch.py --threads {a.threads} --rounds {a.rounds} --save\n\n")
         for path, text in ((stem + ".jsonl", "".join(json.dumps(r) + "\n" for r in rows)),
                            (stem + ".md", head + "\n".join(table) + "\n")):

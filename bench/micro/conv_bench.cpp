@@ -1,9 +1,10 @@
 // Micro benchmarks of the convolution kernels against this machine's measured FP32 FMA peak.
 //
 //   fma_peak/threads:N      independent xsimd FMA chains (kpt::kernels::fma_probe) on N threads
-//   conv2d_fwd<B>/shape/threads, conv2d_bwd<B>/shape/threads
-//                           3x3, padding 1, batch 1 at KeyPointNet's shapes; bwd = gradients to
-//                           input, weight and bias. Counters: GFLOP/s and peak_frac (GFLOP/s over
+//   conv2d_fwd<B>/shape/threads, conv2d_bwd_input<B>/..., conv2d_bwd_weight<B>/...
+//                           3x3, padding 1, batch 1 at KeyPointNet's shapes; bwd_input = the
+//                           input gradient, bwd_weight = the weight and bias gradients, a
+//                           forward's worth of FLOPs each. Counters: GFLOP/s and peak_frac (GFLOP/s over
 //                           the FMA peak measured in this run with the same thread count). FLOPs
 //                           are those of direct sums: the Winograd layers (64+ channels) do about
 //                           a quarter of them, so their equivalent rate can pass the peak.
@@ -134,17 +135,30 @@ void BM_conv2d_fwd(benchmark::State& state) {
         [&] { conv2d_forward(B{}, d.g, d.x.data(), d.w.data(), d.b.data(), d.y.data()); });
 }
 
+// The two backward passes apart, a forward's worth of FLOPs each: training never asks a first
+// layer for its input gradient, so the weight gradient alone is what its step costs.
 template <class B>
-void BM_conv2d_bwd(benchmark::State& state) {
+void BM_conv2d_bwd_input(benchmark::State& state) {
   const conv_shape& s = shapes[state.range(0)];
   const int threads = int(state.range(1));
   kpt::set_num_threads(threads);
   measured_peak(threads);
   conv_data<B> d(s);
   state.SetLabel(s.label);
-  // Gradients to input and weight (a forward's worth of FLOPs each; the bias sum is negligible).
-  timed(state, 4 * d.g.macs(), threads, [&] {
-    conv2d_backward_input(B{}, d.g, d.gy.data(), d.w.data(), d.gx.data());
+  timed(state, 2 * d.g.macs(), threads,
+        [&] { conv2d_backward_input(B{}, d.g, d.gy.data(), d.w.data(), d.gx.data()); });
+}
+
+// Gradients to weight and bias (the bias sum is negligible).
+template <class B>
+void BM_conv2d_bwd_weight(benchmark::State& state) {
+  const conv_shape& s = shapes[state.range(0)];
+  const int threads = int(state.range(1));
+  kpt::set_num_threads(threads);
+  measured_peak(threads);
+  conv_data<B> d(s);
+  state.SetLabel(s.label);
+  timed(state, 2 * d.g.macs(), threads, [&] {
     conv2d_backward_weight(B{}, d.g, d.x.data(), d.gy.data(), d.gw.data());
     conv2d_backward_bias(B{}, d.g, d.gy.data(), d.gb.data());
   });
@@ -172,7 +186,12 @@ BENCHMARK(BM_conv2d_fwd<kpt::cpu>)
     ->ArgsProduct({{0, 1, 2, 3, 4}, {1, 2}})
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_conv2d_bwd<kpt::cpu>)
+BENCHMARK(BM_conv2d_bwd_input<kpt::cpu>)
+    ->ArgNames({"shape", "threads"})
+    ->ArgsProduct({{0, 1, 2, 3, 4}, {1, 2}})
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_conv2d_bwd_weight<kpt::cpu>)
     ->ArgNames({"shape", "threads"})
     ->ArgsProduct({{0, 1, 2, 3, 4}, {1, 2}})
     ->UseManualTime()
@@ -183,7 +202,13 @@ BENCHMARK(BM_conv2d_fwd<kpt::cpu_ref>)
     ->UseManualTime()
     ->Iterations(1)
     ->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_conv2d_bwd<kpt::cpu_ref>)
+BENCHMARK(BM_conv2d_bwd_input<kpt::cpu_ref>)
+    ->ArgNames({"shape", "threads"})
+    ->ArgsProduct({{0, 1, 2, 3, 4}, {1}})
+    ->UseManualTime()
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_conv2d_bwd_weight<kpt::cpu_ref>)
     ->ArgNames({"shape", "threads"})
     ->ArgsProduct({{0, 1, 2, 3, 4}, {1}})
     ->UseManualTime()

@@ -55,7 +55,7 @@ const std::vector<conv_case> cases = {
     {2, 4, 8, 9, 3, 1, 1, 1, 0, true},  {2, 3, 5, 7, 6, 1, 1, 2, 2, false}, {1, 3, 9, 8, 2, 3, 2, 1, 2, true},
     {2, 2, 7, 11, 3, 1, 3, 2, 0, false}, {2, 5, 6, 5, 4, 2, 5, 1, 2, true},  {1, 2, 11, 10, 3, 5, 3, 3, 1, true},
     {2, 5, 13, 11, 19, 3, 3, 1, 1, true}, {1, 6, 15, 13, 10, 3, 3, 2, 2, false},
-    // Stride 1 with rows of 8+ doubles: the cpu backend's direct path (AVX-512), unpadded too.
+    // Stride 1 with rows of 8+ doubles: the cpu backend's direct path (AVX-512, AVX2), unpadded too.
     {1, 3, 9, 12, 9, 3, 3, 1, 0, true},
 };
 

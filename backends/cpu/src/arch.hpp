@@ -25,8 +25,8 @@ inline int selected_arch() {
     if (env == nullptr || *env == '\0') return supported;
     const std::string_view name(env);
     const int wanted = name == "avx512" ? 0 : name == "avx2" ? 1 : name == "sse2" ? 2 : -1;
-    require<value_error>(wanted >= 0, "KPT_CPU_ARCH=", name, ": expected avx512, avx2 or sse2 (or unset it for the best",
-                         " this CPU supports)");
+    require<value_error>(wanted >= 0, "KPT_CPU_ARCH=", name,
+                         ": expected avx512, avx2 or sse2 (or unset it for the best this CPU supports)");
     return wanted > supported ? wanted : supported;  // never above what the CPU runs
   }();
   return selected;

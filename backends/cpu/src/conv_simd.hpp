@@ -4,8 +4,8 @@
 //   forward        Y_n (O x HO*WO)   = W (O x C*KH*KW)       * im2col(X_n)
 //   grad input     dX_n (C x H*W)    = W' (C x O*KH*KW)      * col(dY_n)   (a transposed conv)
 //   grad weight    dW (O x C*KH*KW)  = dY (O x N*HO*WO)      * im2col(X)^T
-// 1x1, stride 1, unpadded convolutions are plain matrix products and skip the gather. On AVX-512,
-// all three passes of stride-1 3x3 convolutions with 64+ channels in float run as Winograd
+// 1x1, stride 1, unpadded convolutions are plain matrix products and skip the gather. On AVX-512
+// and AVX2, all three passes of stride-1 3x3 convolutions with 64+ channels in float run as Winograd
 // F(4x4, 3x3) (conv_winograd.hpp), the other stride-1 forward and input-gradient passes with at
 // most 576 taps read B straight from a padded copy of the image (conv_direct.hpp), and their
 // weight gradients (3-wide kernels) run as register tiles over the images (conv_weight_direct.hpp).
@@ -113,7 +113,7 @@ struct pack_b_im2col {
     constexpr index_t NR = gemm_blocking<Arch, T>::NR;
     // Stride 1 (forward, or any transposed one with unit stride) copies contiguous row segments.
     const bool unit = transposed ? SH == 1 && SW == 1 : SW == 1;
-    if constexpr (has_masked_simd<Arch, T>) {
+    if constexpr (has_mask_registers<Arch, T>) {
       if (unit) return pack_unit_masked(b, k0, kc, j0, nc, dst);
     }
     struct run {
@@ -241,7 +241,7 @@ struct pack_b_im2col_t {
 
   void operator()(index_t, index_t k0, index_t kc, index_t j0, index_t nc, T* dst) const {
     constexpr index_t NR = gemm_blocking<Arch, T>::NR;
-    if constexpr (has_masked_simd<Arch, T> && std::is_same_v<T, float>) {
+    if constexpr (has_mask_registers<Arch, T> && std::is_same_v<T, float>) {
       if (g.SW == 1) return pack_transposing(k0, kc, j0, nc, dst);
     }
     const index_t P = g.HO * g.WO, taps = g.KH * g.KW;

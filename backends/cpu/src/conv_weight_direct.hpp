@@ -10,9 +10,9 @@
 // Here a register tile holds MO output channels x the 3 taps of one kernel row, with vectors along
 // ow (MO = 8 on AVX-512: 24 of its 32 registers; 4 on AVX2: 12 of 16). Per vector of pixels it
 // loads MO dY vectors and one input row at its 3 shifts for 3 * MO FMAs; masks zero the lanes
-// outside the image, so nothing is padded or packed. A task takes a
-// few output rows of one image: the dY rows of a tile's 8 channels stay in L1 while the tile walks
-// every (c, i) input row (from L2). Each tile adds its lanes into the task's own buffer; the
+// outside the image, so nothing is padded or packed. A task takes a few output rows of one image:
+// the dY rows of a tile's MO channels stay in L1 while the tile walks every (c, i) input row (from
+// L2). Each tile adds its lanes into the task's own buffer; the
 // buffers are summed in double at the end.
 #include "gemm_simd.hpp"
 #include "kpt/kernels/conv.hpp"
@@ -55,9 +55,8 @@ struct vector_masks {
 
 // acc[r][t] += dY row r * input row shifted by t - PW at vector v (masked or plain loads).
 template <class Arch, bool Masked>
-[[gnu::always_inline]] inline void vector_update(const float* const (&dy)[tile_channels<Arch>], const float* xrow,
-                                                 index_t PW, const vector_masks& m, index_t v,
-                                                 xsimd::batch<float, Arch> (&acc)[tile_channels<Arch>][3]) {
+inline void vector_update(const float* const (&dy)[tile_channels<Arch>], const float* xrow, index_t PW,
+                          const vector_masks& m, index_t v, xsimd::batch<float, Arch> (&acc)[tile_channels<Arch>][3]) {
   using LO = lane_ops<Arch, float>;
   using V = xsimd::batch<float, Arch>;
   constexpr index_t L = LO::L;
@@ -98,7 +97,8 @@ inline void row_update(const float* const (&dy)[tile_channels<Arch>], const floa
 template <class Arch, class T>
 void conv2d_backward_weight_direct(const kernels::conv_geom& g, const T* x, const T* gy, T* gw) {
   if constexpr (!(has_lane_ops<Arch, T> && std::is_same_v<T, float>)) {
-    throw std::logic_error("conv2d_backward_weight_direct: float on AVX-512 or AVX2 only; check weight_direct_fits first");
+    throw std::logic_error(
+        "conv2d_backward_weight_direct: float on AVX-512 or AVX2 only; check weight_direct_fits first");
   } else {
     using namespace weight_direct;
     using LO = lane_ops<Arch, float>;

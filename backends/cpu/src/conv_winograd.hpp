@@ -371,7 +371,8 @@ void winograd_conv<Arch, T>::forward_simd(const T* w, index_t w_os, index_t w_cs
         const auto base = LO::index(idx);
         V g[3][3];
         for (int i = 0; i < 3; ++i)
-          for (int j = 0; j < 3; ++j) g[i][j] = LO::gather(w, LO::shift(base, flip ? 8 - (i * 3 + j) : i * 3 + j), valid);
+          for (int j = 0; j < 3; ++j)
+            g[i][j] = LO::gather(w, LO::shift(base, flip ? 8 - (i * 3 + j) : i * 3 + j), valid);
         V t[6][3];  // G g: the columns of g transformed
         for (int j = 0; j < 3; ++j) {
           const V col[3] = {g[0][j], g[1][j], g[2][j]};

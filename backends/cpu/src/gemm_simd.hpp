@@ -187,13 +187,11 @@ inline void copy_window(T* dst, const T* src, index_t len, index_t lo, index_t h
   }
 }
 
-// How a tile starts: from zero, from the row bias, or adding to what C holds. Adding happens
-// after the kc-long sum is formed in registers from zero, so a long K is summed in blocks of KC
-// (rounding error grows with KC + K/KC, not K).
-// Whether masked vector loads and stores (AVX-512) are available for T.
+// Whether T has AVX-512's mask registers: masked moves as cheap as plain ones, which the im2col
+// packers use for every row piece (AVX2's masked moves, lanes.hpp, are kept for ragged edges).
 template <class Arch, class T>
-inline constexpr bool has_masked_simd =
-    std::is_base_of_v<xsimd::avx512f, Arch> && (std::is_same_v<T, float> || std::is_same_v<T, double>);
+inline constexpr bool has_mask_registers =
+    is_avx512<Arch> && (std::is_same_v<T, float> || std::is_same_v<T, double>);
 
 // One masked row move: dst[t] = (ld >> t) & 1 ? src[t] : 0 for the lanes set in st. Lanes off in
 // ld are never read (they may lie outside the source buffer).
@@ -253,6 +251,9 @@ inline void transpose8(__m256 r[8]) {
 inline void transpose_square(__m512 (&r)[16]) { transpose16(r); }
 inline void transpose_square(__m256 (&r)[8]) { transpose8(r); }
 
+// How a tile starts: from zero, from the row bias, or adding to what C holds. Adding happens
+// after the kc-long sum is formed in registers from zero, so a long K is summed in blocks of KC
+// (rounding error grows with KC + K/KC, not K).
 enum class tile_init { zero, load, bias };
 
 // One k step of a micro-kernel: the MR x NR register tile += A column (MR values at a) times
