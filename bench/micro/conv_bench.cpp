@@ -123,42 +123,39 @@ void timed(benchmark::State& state, double flops_per_iteration, int threads, F&&
   state.counters["peak_frac"] = gflops / measured_peak(threads);
 }
 
-template <class B>
-void BM_conv2d_fwd(benchmark::State& state) {
+// One pass of the 3x3 layer shapes[state.range(0)] on state.range(1) threads, a forward's worth
+// of FLOPs: pass(d) runs it on the layer's data.
+template <class B, class Pass>
+void conv_pass(benchmark::State& state, Pass pass) {
   const conv_shape& s = shapes[state.range(0)];
   const int threads = int(state.range(1));
   kpt::set_num_threads(threads);
   measured_peak(threads);  // outside the timed loop
   conv_data<B> d(s);
   state.SetLabel(s.label);
-  timed(state, 2 * d.g.macs(), threads,
-        [&] { conv2d_forward(B{}, d.g, d.x.data(), d.w.data(), d.b.data(), d.y.data()); });
+  timed(state, 2 * d.g.macs(), threads, [&] { pass(d); });
 }
 
-// The two backward passes apart, a forward's worth of FLOPs each: training never asks a first
-// layer for its input gradient, so the weight gradient alone is what its step costs.
+template <class B>
+void BM_conv2d_fwd(benchmark::State& state) {
+  conv_pass<B>(state, [](conv_data<B>& d) {
+    conv2d_forward(B{}, d.g, d.x.data(), d.w.data(), d.b.data(), d.y.data());
+  });
+}
+
+// The two backward passes apart: training never asks a first layer for its input gradient, so the
+// weight gradient alone is what its step costs.
 template <class B>
 void BM_conv2d_bwd_input(benchmark::State& state) {
-  const conv_shape& s = shapes[state.range(0)];
-  const int threads = int(state.range(1));
-  kpt::set_num_threads(threads);
-  measured_peak(threads);
-  conv_data<B> d(s);
-  state.SetLabel(s.label);
-  timed(state, 2 * d.g.macs(), threads,
-        [&] { conv2d_backward_input(B{}, d.g, d.gy.data(), d.w.data(), d.gx.data()); });
+  conv_pass<B>(state, [](conv_data<B>& d) {
+    conv2d_backward_input(B{}, d.g, d.gy.data(), d.w.data(), d.gx.data());
+  });
 }
 
 // Gradients to weight and bias (the bias sum is negligible).
 template <class B>
 void BM_conv2d_bwd_weight(benchmark::State& state) {
-  const conv_shape& s = shapes[state.range(0)];
-  const int threads = int(state.range(1));
-  kpt::set_num_threads(threads);
-  measured_peak(threads);
-  conv_data<B> d(s);
-  state.SetLabel(s.label);
-  timed(state, 2 * d.g.macs(), threads, [&] {
+  conv_pass<B>(state, [](conv_data<B>& d) {
     conv2d_backward_weight(B{}, d.g, d.x.data(), d.gy.data(), d.gw.data());
     conv2d_backward_bias(B{}, d.g, d.gy.data(), d.gb.data());
   });

@@ -149,6 +149,12 @@ struct winograd_conv {
     alignas(64) int out_idx[L];
     index_t n0;
     unsigned in_row[6], in_col[6], out_row[4], out_col[4];
+    // Whether every lane's 4x4 output block exists: no image edge, no ragged end of the batch.
+    bool whole_blocks() const {
+      unsigned m = (1u << L) - 1;
+      for (int r = 0; r < 4; ++r) m &= out_row[r] & out_col[r];
+      return m == (1u << L) - 1;
+    }
   };
   // Tiles are numbered across the batch, u = n * tiles + t, and processed in chunks of whole
   // groups, split evenly, that keep the transformed data within 16 MB per buffer.
@@ -245,11 +251,8 @@ template <class Arch, class T>
 void winograd_conv<Arch, T>::load_blocks(const group& gr, index_t WO, const T* plane, V (&b)[4][4]) {
   using LO = lane_ops<Arch, float>;
   if constexpr (is_avx2<Arch>) {
-    // Whole blocks (no image edge, no ragged end of the batch): 32 row loads and transposes
-    // instead of 16 gathers.
-    unsigned whole = LO::all;
-    for (int r = 0; r < 4; ++r) whole &= gr.out_row[r] & gr.out_col[r];
-    if (whole == LO::all) {
+    // Whole blocks: 32 row loads and transposes instead of 16 gathers.
+    if (gr.whole_blocks()) {
       for (int i = 0; i < 4; ++i) {
         const T* row = plane + i * WO;
         __m256 r[4];
@@ -273,9 +276,7 @@ void winograd_conv<Arch, T>::store_blocks(const group& gr, index_t WO, T* plane,
   using LO = lane_ops<Arch, float>;
   if constexpr (is_avx2<Arch>) {
     // AVX2 has no scatter: whole blocks go out as 4-wide rows, 32 stores instead of 128.
-    unsigned whole = LO::all;
-    for (int r = 0; r < 4; ++r) whole &= gr.out_row[r] & gr.out_col[r];
-    if (whole == LO::all) {
+    if (gr.whole_blocks()) {
       for (int i = 0; i < 4; ++i) {
         __m256 r[4] = {b[i][0], b[i][1], b[i][2], b[i][3]};
         winograd::transpose4_halves(r);
