@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <functional>
 #include <string>
 #include <vector>
@@ -84,6 +85,16 @@ int run_case(const kpt::bench::workload& w, int threads, int repeat) {
   return 0;
 }
 
+// run_case with errors (a bad KPT_CPU_ARCH, a failed allocation) reported as the case's failure.
+int run_checked(const kpt::bench::workload& w, int threads, int repeat) {
+  try {
+    return run_case(w, threads, repeat);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "kpt-bench: case %s: %s\n", w.name.c_str(), e.what());
+    return 1;
+  }
+}
+
 [[noreturn]] void usage(int code) {
   std::fprintf(code ? stderr : stdout,
                "usage: kpt-bench [--case NAME] [--threads N] [--repeat R] [--list]\n"
@@ -132,7 +143,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "kpt-bench: unknown case '%s' (kpt-bench --list shows them)\n", only.c_str());
       return 2;
     }
-    return run_case(*it, threads, repeat ? repeat : it->default_repeat);
+    return run_checked(*it, threads, repeat ? repeat : it->default_repeat);
   }
   // Every case in a child process, so that peak_rss_mb is the case's own (the parent never
   // starts oneTBB, so forking is safe).
@@ -140,7 +151,7 @@ int main(int argc, char** argv) {
   for (const auto& w : all) {
     std::fflush(stdout);
     const pid_t pid = fork();
-    if (pid == 0) std::_Exit(run_case(w, threads, repeat ? repeat : w.default_repeat));
+    if (pid == 0) std::_Exit(run_checked(w, threads, repeat ? repeat : w.default_repeat));
     int status = 0;
     waitpid(pid, &status, 0);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {

@@ -4,9 +4,6 @@
 
 namespace kpt {
 
-const char* cpu_arch() {
-  static constexpr const char* names[] = {"avx512", "avx2", "sse2"};
-  return names[cpu_detail::selected_arch()];
-}
+const char* cpu_arch() { return cpu_detail::arch_names[cpu_detail::selected_arch()].data(); }
 
 }  // namespace kpt

@@ -12,9 +12,12 @@
 
 namespace kpt::cpu_detail {
 
-// Position in (avx512bw, fma3<avx2>, sse2) of the arch the kernels run with: the best this CPU
-// supports, or a lower one named by KPT_CPU_ARCH (avx512, avx2, sse2), read once. The override lets
-// the tests run every compiled path on one machine and the benchmarks compare them.
+// The names of (avx512bw, fma3<avx2>, sse2), as KPT_CPU_ARCH and kpt::cpu_arch() spell them.
+inline constexpr std::string_view arch_names[] = {"avx512", "avx2", "sse2"};
+
+// Position in arch_names of the arch the kernels run with: the best this CPU supports, or a lower
+// one named by KPT_CPU_ARCH, read once. The override lets the tests run every compiled path on one
+// machine and the benchmarks compare them.
 inline int selected_arch() {
   static const int selected = [] {
     const unsigned best = xsimd::available_architectures().best;
@@ -24,7 +27,9 @@ inline int selected_arch() {
     const char* env = std::getenv("KPT_CPU_ARCH");
     if (env == nullptr || *env == '\0') return supported;
     const std::string_view name(env);
-    const int wanted = name == "avx512" ? 0 : name == "avx2" ? 1 : name == "sse2" ? 2 : -1;
+    int wanted = -1;
+    for (int i = 0; i < 3; ++i)
+      if (name == arch_names[i]) wanted = i;
     require<value_error>(wanted >= 0, "KPT_CPU_ARCH=", name,
                          ": expected avx512, avx2 or sse2 (or unset it for the best this CPU supports)");
     return wanted > supported ? wanted : supported;  // never above what the CPU runs

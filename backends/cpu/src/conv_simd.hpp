@@ -94,7 +94,7 @@ struct pack_b_im2col {
           const T* row = sp + (inside ? ih * Wi : 0);
           for (std::size_t m = f[r]; m < f[r + 1]; ++m) {
             const move& mv = moves[m];
-            masked_move(dk + mv.dst, row + mv.src, inside ? mv.ld : 0u, mv.st);
+            masked_move<Arch>(dk + mv.dst, row + mv.src, inside ? mv.ld : 0u, mv.st);
           }
         }
         if (w < NR) std::fill(dk + w, dk + NR, T(0));

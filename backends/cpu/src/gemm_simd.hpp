@@ -164,29 +164,6 @@ inline unsigned lane_range(index_t a, index_t b) {
   return b > a ? ((1u << (b - a)) - 1u) << a : 0u;
 }
 
-// dst[t] = src[t] for t in [lo, hi), 0 for the other t < len; src is read only in [lo, hi).
-// Short rows of an image into a packed panel: masked AVX-512 loads and stores, no calls.
-template <class Arch, class T>
-inline void copy_window(T* dst, const T* src, index_t len, index_t lo, index_t hi) {
-  if constexpr (std::is_base_of_v<xsimd::avx512f, Arch> && std::is_same_v<T, float>) {
-    for (index_t t = 0; t < len; t += 16) {
-      const __m512 v = _mm512_maskz_loadu_ps(__mmask16(lane_range<16>(lo - t, hi - t)), src + t);
-      _mm512_mask_storeu_ps(dst + t, __mmask16(lane_range<16>(0, len - t)), v);
-    }
-  } else if constexpr (std::is_base_of_v<xsimd::avx512f, Arch> && std::is_same_v<T, double>) {
-    for (index_t t = 0; t < len; t += 8) {
-      const __m512d v = _mm512_maskz_loadu_pd(__mmask8(lane_range<8>(lo - t, hi - t)), src + t);
-      _mm512_mask_storeu_pd(dst + t, __mmask8(lane_range<8>(0, len - t)), v);
-    }
-  } else {
-    lo = std::clamp<index_t>(lo, 0, len);
-    hi = std::clamp<index_t>(hi, lo, len);
-    std::fill(dst, dst + lo, T(0));
-    std::copy(src + lo, src + hi, dst + lo);
-    std::fill(dst + hi, dst + len, T(0));
-  }
-}
-
 // Whether T has AVX-512's mask registers: masked moves as cheap as plain ones, which the im2col
 // packers use for every row piece (AVX2's masked moves, lanes.hpp, are kept for ragged edges).
 template <class Arch, class T>
@@ -195,12 +172,27 @@ inline constexpr bool has_mask_registers =
 
 // One masked row move: dst[t] = (ld >> t) & 1 ? src[t] : 0 for the lanes set in st. Lanes off in
 // ld are never read (they may lie outside the source buffer).
-template <class T>
+template <class Arch, class T>
 inline void masked_move(T* dst, const T* src, unsigned ld, unsigned st) {
-  if constexpr (std::is_same_v<T, float>)
-    _mm512_mask_storeu_ps(dst, __mmask16(st), _mm512_maskz_loadu_ps(__mmask16(ld), src));
-  else
-    _mm512_mask_storeu_pd(dst, __mmask8(st), _mm512_maskz_loadu_pd(__mmask8(ld), src));
+  using LO = lane_ops<Arch, T>;
+  LO::store(dst, st, LO::load(src, ld));
+}
+
+// dst[t] = src[t] for t in [lo, hi), 0 for the other t < len; src is read only in [lo, hi).
+// Short rows of an image into a packed panel: masked AVX-512 moves, no calls.
+template <class Arch, class T>
+inline void copy_window(T* dst, const T* src, index_t len, index_t lo, index_t hi) {
+  if constexpr (has_mask_registers<Arch, T>) {
+    constexpr index_t L = lane_ops<Arch, T>::L;
+    for (index_t t = 0; t < len; t += L)
+      masked_move<Arch>(dst + t, src + t, lane_range<L>(lo - t, hi - t), lane_range<L>(0, len - t));
+  } else {
+    lo = std::clamp<index_t>(lo, 0, len);
+    hi = std::clamp<index_t>(hi, lo, len);
+    std::fill(dst, dst + lo, T(0));
+    std::copy(src + lo, src + hi, dst + lo);
+    std::fill(dst + hi, dst + len, T(0));
+  }
 }
 
 // In-register transpose of a 16 x 16 float block (AVX-512): r[i][j] becomes r[j][i].
