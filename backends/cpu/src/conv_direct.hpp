@@ -1,5 +1,5 @@
 #pragma once
-// Stride-1 convolution straight from a zero-padded copy of the image: no im2col packing.
+// Stride-1 convolution straight from zero-padded copies of bands of image rows: no im2col packing.
 //
 // With the source padded to Hp x Wp, output pixel (oh, ow) and tap (c, i, j) read
 // padded[c][oh + i][ow + j] = flat[c*Hp*Wp + (oh*Wp + ow) + (i*Wp + j)]. Numbering the outputs by
@@ -7,7 +7,9 @@
 // dropped), B(k, col) = flat[col + off[k]] with one offset per tap k: a B micro-panel row is one
 // unaligned vector load, so the GEMM micro-kernel reads the image itself instead of a packed copy
 // (packing took 14-17 % of a SuperPoint or KeyPointNet step with im2col). Stores go through masks
-// that drop the padding columns and land each row of the tile at its place in the output.
+// that drop the padding columns and land each row of the tile at its place in the output. The
+// image is padded a band of output rows at a time (with the KH - 1 rows the band's taps reach
+// below it), so the copy stays in the L2 of the thread that reads it.
 // AVX-512 and AVX2 (masked stores, lanes.hpp); other archs keep the im2col GEMM.
 #include "gemm_simd.hpp"
 #include "lanes.hpp"
@@ -20,6 +22,11 @@ namespace kpt::cpu_detail {
 // GEMM by 1.1-1.9x at KeyPointNet's shapes; beyond it the scattered rows of B no longer stay in
 // L1 and the packed panels' contiguous loads win by 5-15 % (measured at 128 and 256 channels).
 inline constexpr index_t direct_conv_max_taps = 576;
+
+// Bytes of one band of padded input rows (per thread, in L2). At 32 channels of 322 padded
+// columns this makes bands of 2 output rows: 1.2x faster than whole-image padding, and bands of
+// 4-8 rows were 3-5 % slower than 2 (32->32 at 240 x 320, AVX2, one thread).
+inline constexpr index_t direct_band_bytes = index_t(192) << 10;
 
 // Whether the direct path serves a convolution of this geometry on this arch: stride 1, a real
 // kernel, output rows at least one vector wide (so no masked row piece starts before the output
@@ -104,40 +111,51 @@ template <class Arch, class T>
 void direct_conv<Arch, T>::run_masked(const T* apack, const T* bias, T* dst) const {
   using BL = gemm_blocking<Arch, T>;
   constexpr index_t MR = BL::MR, NV = BL::NV, L = BL::lanes, NR = BL::NR;
-  const index_t Hp = H + 2 * PH, Wp = W + 2 * PW, HO = Hp - KH + 1, WO = Wp - KW + 1;
-  const index_t plane_in = Hp * Wp, plane_out = HO * WO, K = C * KH * KW, ncols = HO * Wp;
-  const index_t tiles = (ncols + NR - 1) / NR, mpanels = (O + MR - 1) / MR;
+  const index_t Wp = W + 2 * PW, HO = H + 2 * PH - KH + 1, WO = Wp - KW + 1;
+  const index_t plane_out = HO * WO, K = C * KH * KW, mpanels = (O + MR - 1) / MR;
+
+  // Bands of R output rows, each padded on its own into the thread's buffer (C planes of
+  // R + KH - 1 rows) and consumed from L2 right away: padding the whole image first sent the
+  // copy through memory and back (10 MB at 32 channels of 240 x 320), and the tiles ran 1.2x
+  // slower reading it (bench/micro, 32->32 on AVX2). Small bands read best; enough bands keep
+  // every thread busy.
+  const index_t row_bytes = C * Wp * index_t(sizeof(T));
+  const index_t R = std::clamp<index_t>(
+      std::min(direct_band_bytes / row_bytes - (KH - 1), N * HO / (4 * active_threads())), 1, HO);
+  const index_t bands = (HO + R - 1) / R, bplane = (R + KH - 1) * Wp, slack = NR + KW;
 
   std::vector<index_t> off(static_cast<std::size_t>(K));
   for (index_t c = 0, k = 0; c < C; ++c)
     for (index_t i = 0; i < KH; ++i)
-      for (index_t j = 0; j < KW; ++j) off[std::size_t(k++)] = c * plane_in + i * Wp + j;
+      for (index_t j = 0; j < KW; ++j) off[std::size_t(k++)] = c * bplane + i * Wp + j;
 
-  // The last tile reads up to NR + KW columns past the last plane; they feed dropped columns only.
-  scratch<T, slot_pad> padded(C * plane_in + NR + KW);
-  T* pad = padded.get();
-  std::fill(pad + C * plane_in, pad + C * plane_in + NR + KW, T(0));
-
-  const double tile_macs = double(NR) * double(O) * double(K);
-  const index_t grain = std::max<index_t>(1, index_t(gemm_task_macs / tile_macs));
-  for (index_t n = 0; n < N; ++n) {
-    const T* img = src + n * src_batch;
-    parallel_for(0, C, std::max<index_t>(1, elementwise_grain / plane_in), [&](index_t lo, index_t hi) {
-      for (index_t c = lo; c < hi; ++c) {
-        T* pc = pad + c * plane_in;
-        std::fill(pc, pc + PH * Wp, T(0));
-        for (index_t h = 0; h < H; ++h) {
-          T* row = pc + (PH + h) * Wp;
+  const double band_macs = double(R) * double(Wp) * double(O) * double(K);
+  const index_t grain = std::max<index_t>(1, index_t(gemm_task_macs / band_macs));
+  parallel_for(0, N * bands, grain, [&](index_t lo, index_t hi) {
+    scratch<T, slot_pad> buffer(C * bplane + slack);
+    T* band = buffer.get();
+    // The last tile of a band reads up to NR + KW columns past its last plane; they feed
+    // dropped columns only.
+    std::fill(band + C * bplane, band + C * bplane + slack, T(0));
+    for (index_t item = lo; item < hi; ++item) {
+      const index_t n = item / bands, oh0 = item % bands * R, rows = std::min(R, HO - oh0);
+      const T* img = src + n * src_batch;
+      for (index_t c = 0; c < C; ++c)
+        for (index_t i = 0; i < rows + KH - 1; ++i) {
+          T* row = band + c * bplane + i * Wp;
+          const index_t h = oh0 + i - PH;
+          if (h < 0 || h >= H) {
+            std::fill(row, row + Wp, T(0));
+            continue;
+          }
           std::fill(row, row + PW, T(0));
           std::copy_n(img + (c * H + h) * W, W, row + PW);
           std::fill(row + PW + W, row + Wp, T(0));
         }
-        std::fill(pc + (PH + H) * Wp, pc + plane_in, T(0));
-      }
-    });
-    T* out = dst + n * O * plane_out;
-    parallel_for(0, tiles, grain, [&](index_t lo, index_t hi) {
-      for (index_t q = lo; q < hi; ++q) {
+      // Columns numbered col = row * Wp + ow within the band.
+      const index_t ncols = rows * Wp, tiles = (ncols + NR - 1) / NR;
+      T* out = dst + n * O * plane_out + oh0 * WO;
+      for (index_t q = 0; q < tiles; ++q) {
         const index_t j0 = q * NR;
         // The output rows each vector of the tile meets, as masked pieces.
         tile_piece pieces[NV][pieces_per_vector] = {};
@@ -151,11 +169,11 @@ void direct_conv<Arch, T>::run_masked(const T* apack, const T* bias, T* dst) con
           }
         }
         for (index_t p = 0; p < mpanels; ++p)
-          direct_tile<Arch, T>(K, apack + p * K * MR, pad + j0, off.data(), out + p * MR * plane_out, plane_out,
+          direct_tile<Arch, T>(K, apack + p * K * MR, band + j0, off.data(), out + p * MR * plane_out, plane_out,
                                std::min(MR, O - p * MR), pieces, bias ? bias + p * MR : nullptr);
       }
-    });
-  }
+    }
+  });
 }
 
 }  // namespace kpt::cpu_detail
