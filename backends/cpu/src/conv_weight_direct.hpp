@@ -7,13 +7,15 @@
 // GEMM spent more time gathering and transposing the im2col panel than multiplying (6-60 GFLOP/s
 // on one core against a 135 GFLOP/s peak).
 //
-// Here a register tile holds MO output channels x the 3 taps of one kernel row, with vectors along
-// ow (MO = 8 on AVX-512: 24 of its 32 registers; 4 on AVX2: 12 of 16). Per vector of pixels it
-// loads MO dY vectors and one input row at its 3 shifts for 3 * MO FMAs; masks zero the lanes
-// outside the image, so nothing is padded or packed. A task takes a few output rows of one image:
-// the dY rows of a tile's MO channels stay in L1 while the tile walks every (c, i) input row (from
-// L2). Each tile adds its lanes into the task's own buffer; the
-// buffers are summed in double at the end.
+// A task takes a band of R output rows of one image and copies it into the thread's buffers:
+// dY rows and zero-padded input rows, all S = W + 2 PW columns wide (dY zero past WO). Output
+// pixel f = row * S + ow of the band then reads dY at f and input row i at f + i S + j, so the
+// band is one flat loop of plain vector loads: no masks at the image's edges, and rows narrower
+// than a vector cost nothing extra. A register tile holds MO output channels x the 3 taps of one
+// kernel row (MO = 8 on AVX-512: 24 of its 32 registers; 4 on AVX2: 12 of 16); per vector of
+// pixels it loads MO dY vectors and one input row at its 3 shifts for 3 * MO FMAs, and it walks
+// every (c, i) of the band once.
+// Each tile adds its lanes into the task's own buffer; the buffers are summed in double at the end.
 #include "gemm_simd.hpp"
 #include "kpt/kernels/conv.hpp"
 #include "lanes.hpp"
@@ -27,9 +29,14 @@ namespace kpt::cpu_detail {
 // Taps per output channel up to which this path runs (64 input channels of a 3x3 kernel); wider
 // layers are Winograd's or the packed GEMM's. Per-task buffers hold one vector per weight.
 inline constexpr index_t weight_direct_max_taps = 576;
-// Output rows narrower than this (4 vectors) spend too much in the masked edge vectors: at 40
-// columns the packed GEMM was 1.1-1.7x faster, at 80 columns 1.2x slower than this path.
+// Below this output width the packed GEMM was measured faster (with the masked edge vectors this
+// path had before its bands: 1.1-1.7x at 40 columns, 1.2x slower at 80).
 inline constexpr index_t weight_direct_min_width = 64;
+// Bytes of band one register tile streams per (c, i): MO dY rows and one channel's input rows per
+// band row. Long bands spread each tile's set-up and partial-sum update over more FMAs, and the
+// flat loop streams well from L2 and L3: 32->32 at 240 x 320 on AVX2 ran at 74, 78, 82, 85 and
+// 85 GFLOP/s with 16, 24, 64, 128 and 256 KiB (one thread). 19 rows of 322 columns on AVX2.
+inline constexpr index_t weight_direct_band_bytes = index_t(128) << 10;
 
 template <class Arch, class T>
 bool weight_direct_fits(const kernels::conv_geom& g) {
@@ -47,48 +54,42 @@ namespace weight_direct {
 template <class Arch>
 inline constexpr int tile_channels = is_avx512<Arch> ? 8 : 4;
 
-// Lanes of one vector of an output row: y for dY (the row's end), x[t] for the input row shifted
-// by t - PW (also the image's left and right edges).
-struct vector_masks {
-  unsigned y, x[3];
-};
-
-// acc[r][t] += dY row r * input row shifted by t - PW at vector v (masked or plain loads).
-template <class Arch, bool Masked>
-inline void vector_update(const float* const (&dy)[tile_channels<Arch>], const float* xrow, index_t PW,
-                          const vector_masks& m, index_t v, xsimd::batch<float, Arch> (&acc)[tile_channels<Arch>][3]) {
-  using LO = lane_ops<Arch, float>;
-  using V = xsimd::batch<float, Arch>;
-  constexpr index_t L = LO::L;
-  const auto load = [](unsigned k, const float* p) -> V {
-    if constexpr (Masked) return LO::load(p, k);
-    else return V::load_unaligned(p);
-  };
-  const float* xp = xrow + v * L - PW;  // may point before the row: those lanes are masked off
-  const V x0 = load(m.x[0], xp), x1 = load(m.x[1], xp + 1), x2 = load(m.x[2], xp + 2);
-#pragma GCC unroll 8
-  for (int r = 0; r < tile_channels<Arch>; ++r) {
-    // One load for three FMAs: GCC would fold it into each as a memory operand (1.5x slower).
-    typename LO::V reg = load(m.y, dy[r] + v * L);
-    if constexpr (is_avx512<Arch>) asm("" : "+v"(reg));
-    else asm("" : "+x"(reg));
-    const V y(reg);
-    acc[r][0] = xsimd::fma(y, x0, acc[r][0]);
-    acc[r][1] = xsimd::fma(y, x1, acc[r][1]);
-    acc[r][2] = xsimd::fma(y, x2, acc[r][2]);
-  }
+// Keeps v in a register of its own: GCC would otherwise fold a load that feeds three FMAs into
+// each of them as a memory operand, loading it three times (1.5x slower).
+template <class Arch, class R>
+[[gnu::always_inline]] inline void pin(R& v) {
+  if constexpr (is_avx512<Arch>) asm("" : "+v"(v));
+  else asm("" : "+x"(v));
 }
 
-// The same over one output row of nv vectors. Only the vectors at the image's edges need masks;
-// the others use plain loads (masks everywhere ran 1.2x slower at KeyPointNet's 32 channels).
+// sums[r][t] += sum over the nvec vectors of the band of dy[r] * x shifted by t. Out of line, so
+// that its registers (3 * MO sums, 3 input vectors, 1 dY vector: all 16 on AVX2) are allocated on
+// their own.
 template <class Arch>
-inline void row_update(const float* const (&dy)[tile_channels<Arch>], const float* xrow, index_t PW,
-                       const vector_masks* masks, index_t nv, index_t first_plain, index_t end_plain,
-                       xsimd::batch<float, Arch> (&acc)[tile_channels<Arch>][3]) {
-  for (index_t v = 0; v < first_plain; ++v) vector_update<Arch, true>(dy, xrow, PW, masks[v], v, acc);
-  for (index_t v = first_plain; v < end_plain; ++v) vector_update<Arch, false>(dy, xrow, PW, masks[v], v, acc);
-  for (index_t v = std::max(first_plain, end_plain); v < nv; ++v)
-    vector_update<Arch, true>(dy, xrow, PW, masks[v], v, acc);
+[[gnu::noinline]] void band_update(const float* const (&dy)[tile_channels<Arch>], const float* x, index_t nvec,
+                                   xsimd::batch<float, Arch> (&sums)[tile_channels<Arch>][3]) {
+  using V = xsimd::batch<float, Arch>;
+  using R = typename lane_ops<Arch, float>::V;
+  constexpr int MO = tile_channels<Arch>;
+  constexpr index_t L = V::size;
+  V acc[MO][3];
+  for (int r = 0; r < MO; ++r)
+    for (int t = 0; t < 3; ++t) acc[r][t] = sums[r][t];
+  for (index_t v = 0; v < nvec; ++v) {
+    const float* xp = x + v * L;
+    R x0 = V::load_unaligned(xp), x1 = V::load_unaligned(xp + 1), x2 = V::load_unaligned(xp + 2);
+    pin<Arch>(x0), pin<Arch>(x1), pin<Arch>(x2);
+#pragma GCC unroll 8
+    for (int r = 0; r < MO; ++r) {
+      R y = V::load_unaligned(dy[r] + v * L);
+      pin<Arch>(y);
+      acc[r][0] = xsimd::fma(V(y), V(x0), acc[r][0]);
+      acc[r][1] = xsimd::fma(V(y), V(x1), acc[r][1]);
+      acc[r][2] = xsimd::fma(V(y), V(x2), acc[r][2]);
+    }
+  }
+  for (int r = 0; r < MO; ++r)
+    for (int t = 0; t < 3; ++t) sums[r][t] = acc[r][t];
 }
 
 }  // namespace weight_direct
@@ -101,71 +102,76 @@ void conv2d_backward_weight_direct(const kernels::conv_geom& g, const T* x, cons
         "conv2d_backward_weight_direct: float on AVX-512 or AVX2 only; check weight_direct_fits first");
   } else {
     using namespace weight_direct;
-    using LO = lane_ops<Arch, float>;
     using V = xsimd::batch<float, Arch>;
     constexpr int MO = tile_channels<Arch>;
-    constexpr index_t L = LO::L;
-    const index_t K = g.C * g.KH * 3, oblocks = (g.O + MO - 1) / MO, nv = (g.WO + L - 1) / L;
+    constexpr index_t L = V::size;
+    const index_t K = g.C * g.KH * 3, oblocks = (g.O + MO - 1) / MO;
     const index_t lanes_per_part = oblocks * MO * K * L;
 
-    std::vector<vector_masks> masks(static_cast<std::size_t>(nv));
-    for (index_t v = 0; v < nv; ++v) {
-      const index_t col = v * L;
-      masks[std::size_t(v)].y = lane_range<L>(0, g.WO - col);
-      for (index_t t = 0; t < 3; ++t) {
-        const index_t s = t - g.PW;  // input column = output column + s
-        masks[std::size_t(v)].x[t] = lane_range<L>(-s - col, std::min(g.WO - col, g.W - s - col));
-      }
-    }
-    // Vectors [first_plain, end_plain) have every lane in the image.
-    const auto full = [&](index_t v) {
-      const vector_masks& m = masks[std::size_t(v)];
-      return m.y == LO::all && m.x[0] == LO::all && m.x[1] == LO::all && m.x[2] == LO::all;
-    };
-    index_t first_plain = 0, end_plain = nv;
-    while (first_plain < nv && !full(first_plain)) ++first_plain;
-    while (end_plain > first_plain && !full(end_plain - 1)) --end_plain;
-
-    // Tasks of R output rows of one image: the dY rows of MO channels (MO * R * WO floats) fit in L1.
-    const index_t R = std::clamp<index_t>(8 * 1024 / (MO * g.WO), 1, g.HO), chunks = (g.HO + R - 1) / R;
-    const index_t items = g.N * chunks;
+    // Band geometry: R output rows of S columns; an input channel holds the R + KH - 1 rows its
+    // taps reach. Strides are whole vectors, zero past the band, so a flat loop over a channel's
+    // vectors adds nothing from its neighbour.
+    const index_t S = g.W + 2 * g.PW;  // = WO + 2: every output column's 3 taps within a row
+    const index_t tile_rows = weight_direct_band_bytes / (S * index_t(sizeof(float)));
+    const index_t R = std::clamp<index_t>(
+        std::min((tile_rows - (g.KH - 1)) / (MO + 1), g.N * g.HO / (4 * active_threads())), 1, g.HO);
+    const index_t dy_plane = (R * S + L - 1) / L * L;
+    const index_t x_plane = (g.KH - 1) * S + dy_plane + 2;  // the last vector of tap row KH - 1 at shift 2
+    const index_t bands = (g.HO + R - 1) / R, items = g.N * bands;
     const int threads = active_threads();
     const index_t parts = std::min<index_t>(items, threads == 1 ? 1 : 4 * threads);
     scratch<float, slot_partial> partial(parts * lanes_per_part);
 
-    // Output rows [r0, r1) of image n added into buf, one register tile (MO channels x the 3 taps
-    // of a kernel row) at a time.
-    const auto add_rows = [&](index_t n, index_t r0, index_t r1, float* buf) {
+    // Band [oh0, oh0 + rows) of image n added into buf.
+    const auto add_band = [&](index_t n, index_t oh0, index_t rows, float* dyb, float* xb, float* buf) {
+      for (index_t o = 0; o < g.O; ++o) {
+        float* d = dyb + o * dy_plane;
+        for (index_t r = 0; r < rows; ++r) {
+          std::copy_n(gy + ((n * g.O + o) * g.HO + oh0 + r) * g.WO, g.WO, d + r * S);
+          std::fill(d + r * S + g.WO, d + (r + 1) * S, 0.0f);
+        }
+        std::fill(d + rows * S, d + dy_plane, 0.0f);
+      }
+      for (index_t c = 0; c < g.C; ++c) {
+        float* xc = xb + c * x_plane;
+        for (index_t r = 0; r < rows + g.KH - 1; ++r) {
+          float* row = xc + r * S;
+          const index_t ih = oh0 + r - g.PH;
+          if (ih < 0 || ih >= g.H) {
+            std::fill(row, row + S, 0.0f);
+            continue;
+          }
+          std::fill(row, row + g.PW, 0.0f);
+          std::copy_n(x + ((n * g.C + c) * g.H + ih) * g.W, g.W, row + g.PW);
+          std::fill(row + g.PW + g.W, row + S, 0.0f);
+        }
+        std::fill(xc + (rows + g.KH - 1) * S, xc + x_plane, 0.0f);
+      }
+      const index_t nvec = (rows * S + L - 1) / L;
       for (index_t ob = 0; ob < oblocks; ++ob) {
-        const float* dyplane[MO];  // channels past O repeat the last one; their sums are dropped
-        for (int r = 0; r < MO; ++r) dyplane[r] = gy + (n * g.O + std::min(ob * MO + r, g.O - 1)) * g.HO * g.WO;
+        const float* dy[MO];  // channels past O repeat the last one; their sums are dropped
+        for (int r = 0; r < MO; ++r) dy[r] = dyb + std::min(ob * MO + r, g.O - 1) * dy_plane;
         for (index_t c = 0; c < g.C; ++c)
           for (index_t i = 0; i < g.KH; ++i) {
             V acc[MO][3];
-            for (auto& row : acc)
-              for (auto& a : row) a = V(0.0f);
-            for (index_t oh = std::max(r0, g.PH - i); oh < std::min(r1, g.H + g.PH - i); ++oh) {  // ih in the image
-              const float* dy[MO];
-              for (int r = 0; r < MO; ++r) dy[r] = dyplane[r] + oh * g.WO;
-              const float* xrow = x + ((n * g.C + c) * g.H + oh + i - g.PH) * g.W;
-              row_update<Arch>(dy, xrow, g.PW, masks.data(), nv, first_plain, end_plain, acc);
-            }
             float* out = buf + ((ob * MO) * K + (c * g.KH + i) * 3) * L;
             for (int r = 0; r < MO; ++r)
-              for (int t = 0; t < 3; ++t) {
-                float* o = out + (r * K + t) * L;
-                (V::load_aligned(o) + acc[r][t]).store_aligned(o);
-              }
+              for (int t = 0; t < 3; ++t) acc[r][t] = V::load_aligned(out + (r * K + t) * L);
+            band_update<Arch>(dy, xb + c * x_plane + i * S, nvec, acc);
+            for (int r = 0; r < MO; ++r)
+              for (int t = 0; t < 3; ++t) acc[r][t].store_aligned(out + (r * K + t) * L);
           }
       }
     };
     parallel_for(0, parts, 1, [&](index_t lo, index_t hi) {
+      scratch<float, slot_pad> dy_band(g.O * dy_plane);
+      scratch<float, slot_pack> x_band(g.C * x_plane);
       for (index_t p = lo; p < hi; ++p) {
         float* buf = partial.get() + p * lanes_per_part;
         std::fill(buf, buf + lanes_per_part, 0.0f);
         for (index_t item = p * items / parts; item < (p + 1) * items / parts; ++item) {
-          const index_t n = item / chunks, r0 = item % chunks * R;
-          add_rows(n, r0, std::min(g.HO, r0 + R), buf);
+          const index_t n = item / bands, oh0 = item % bands * R;
+          add_band(n, oh0, std::min(R, g.HO - oh0), dy_band.get(), x_band.get(), buf);
         }
       }
     });
