@@ -3,7 +3,8 @@
 
 Runs every case of build/bin/kpt-bench (one JSON line each) and the same case in PyTorch
 (Debian's python3-torch, models from tools/torch_models.py, the same thread count), then prints
-the ratio table and, with --save, writes bench/results/<date>-<host>-<arch>.{jsonl,md}.
+the ratio table and, with --save, writes bench/results/<date>-<host>-<arch>-<commit>.{jsonl,md}
+(never overwriting an earlier file: a repeated run gets -2, -3, ...).
 
     /usr/bin/python3 bench/compare_torch.py [--kpt build/bin/kpt-bench] [--threads 2]
                                             [--case NAME] [--repeat R] [--rounds N] [--save]
@@ -88,7 +89,7 @@ def main():
                     help="run kpt and PyTorch alternately this many times per case and report the "
                          "median round and the range of the per-round ratios (steadier on a busy machine)")
     ap.add_argument("--torch-only", action="store_true", help="do not run kpt-bench")
-    ap.add_argument("--save", action="store_true", help="write bench/results/<date>-<host>-<arch>.{jsonl,md}")
+    ap.add_argument("--save", action="store_true", help="write bench/results/<date>-<host>-<arch>-<commit>.{jsonl,md}")
     a = ap.parse_args()
     if a.rounds < 1:
         sys.exit(f"compare_torch: --rounds must be at least 1, got {a.rounds}")
@@ -142,10 +143,17 @@ def main():
         # The instruction set kpt's kernels ran with (kpt-bench's "arch") tells machines apart that share
         # a host name.
         arch = next((k["arch"] for k in ks if k and "arch" in k), None)
-        stem = os.path.join(HERE, "results",
-                            f"{datetime.date.today()}-{socket.gethostname()}" + (f"-{arch}" if arch else ""))
+        # The commit measured, so that a later run on the same day and machine does not overwrite it.
+        commit = kpt_commit()
+        stem = os.path.join(HERE, "results", f"{datetime.date.today()}-{socket.gethostname()}" +
+                            (f"-{arch}" if arch else "") + (f"-{commit}" if commit else ""))
+        base, n = stem, 1
+        while os.path.exists(stem + ".md") or os.path.exists(stem + ".jsonl"):
+            n += 1
+            stem = f"{base}-{n}"
         cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
         head = (f"# kpt vs PyTorch {torch.__version__}, {datetime.datetime.now():%Y-%m-%d %H:%M}\n\n"
+                f"kpt commit: {commit or '?'}. "
                 f"Machine: {cpu}, {os.cpu_count()} cores, {platform.platform()}; kpt kernels: {arch or '?'}; "
                 f"threads {a.threads}.\n"
                 f"Command: /usr/bin/python3 bench/compare_torch.py --threads {a.threads} --rounds {a.rounds} --save\n\n")
@@ -155,6 +163,16 @@ def main():
                 f.write(text)
             os.replace(path + ".tmp", path)
         print(f"wrote {stem}.jsonl and {stem}.md")
+
+
+def kpt_commit():
+    """The checkout's short commit, + "-dirty" with uncommitted changes; None outside git."""
+    try:
+        run = lambda *cmd: subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+        sha = run("git", "rev-parse", "--short", "HEAD")
+        return sha + ("-dirty" if run("git", "status", "--porcelain", "--untracked-files=no") else "")
+    except (OSError, subprocess.CalledProcessError):
+        return None
 
 
 def torch_child():
