@@ -22,7 +22,6 @@
 
 #include <algorithm>
 #include <stdexcept>
-#include <vector>
 
 namespace kpt::cpu_detail {
 
@@ -109,8 +108,8 @@ void conv2d_backward_weight_direct(const kernels::conv_geom& g, const T* x, cons
     const index_t lanes_per_part = oblocks * MO * K * L;
 
     // Band geometry: R output rows of S columns; an input channel holds the R + KH - 1 rows its
-    // taps reach. Strides are whole vectors, zero past the band, so a flat loop over a channel's
-    // vectors adds nothing from its neighbour.
+    // taps reach. A dY channel is a whole number of vectors, zero past the band's rows, so the flat
+    // loop's last vector adds nothing from the next channel.
     const index_t S = g.W + 2 * g.PW;  // = WO + 2: every output column's 3 taps within a row
     const index_t tile_rows = weight_direct_band_bytes / (S * index_t(sizeof(float)));
     const index_t R = std::clamp<index_t>(
