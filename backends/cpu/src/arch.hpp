@@ -6,6 +6,7 @@
 #include <xsimd/xsimd.hpp>
 
 #include <cstdlib>
+#include <iterator>
 #include <string_view>
 
 #include "kpt/core/error.hpp"
@@ -28,7 +29,7 @@ inline int selected_arch() {
     if (env == nullptr || *env == '\0') return supported;
     const std::string_view name(env);
     int wanted = -1;
-    for (int i = 0; i < 3; ++i)
+    for (int i = 0; i < int(std::size(arch_names)); ++i)
       if (name == arch_names[i]) wanted = i;
     require<value_error>(wanted >= 0, "KPT_CPU_ARCH=", name,
                          ": expected avx512, avx2 or sse2 (or unset it for the best this CPU supports)");

@@ -14,6 +14,7 @@
 #include "gemm_simd.hpp"
 #include "lanes.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace kpt::cpu_detail {
@@ -38,6 +39,30 @@ bool direct_conv_fits(index_t KH, index_t KW, index_t SH, index_t SW, index_t WO
            K <= direct_conv_max_taps;
   } else {
     return false;
+  }
+}
+
+// Rows [h0, h0 + rows) of the C planes of an image [C, H, W], zero-padded by PW columns on each side
+// into rows of S = W + 2 PW, plane c at dst + c * plane; rows outside the image and the rest of each
+// plane are zeros. The bands the direct kernels read.
+template <class T>
+void pad_rows(const T* img, index_t C, index_t H, index_t W, index_t PW, index_t h0, index_t rows, T* dst,
+              index_t plane) {
+  const index_t S = W + 2 * PW;
+  for (index_t c = 0; c < C; ++c) {
+    T* pc = dst + c * plane;
+    for (index_t r = 0; r < rows; ++r) {
+      T* row = pc + r * S;
+      const index_t h = h0 + r;
+      if (h < 0 || h >= H) {
+        std::fill(row, row + S, T(0));
+        continue;
+      }
+      std::fill(row, row + PW, T(0));
+      std::copy_n(img + (c * H + h) * W, W, row + PW);
+      std::fill(row + PW + W, row + S, T(0));
+    }
+    std::fill(pc + rows * S, pc + plane, T(0));
   }
 }
 
@@ -139,19 +164,7 @@ void direct_conv<Arch, T>::run_masked(const T* apack, const T* bias, T* dst) con
     std::fill(band + C * bplane, band + C * bplane + slack, T(0));
     for (index_t item = lo; item < hi; ++item) {
       const index_t n = item / bands, oh0 = item % bands * R, rows = std::min(R, HO - oh0);
-      const T* img = src + n * src_batch;
-      for (index_t c = 0; c < C; ++c)
-        for (index_t i = 0; i < rows + KH - 1; ++i) {
-          T* row = band + c * bplane + i * Wp;
-          const index_t h = oh0 + i - PH;
-          if (h < 0 || h >= H) {
-            std::fill(row, row + Wp, T(0));
-            continue;
-          }
-          std::fill(row, row + PW, T(0));
-          std::copy_n(img + (c * H + h) * W, W, row + PW);
-          std::fill(row + PW + W, row + Wp, T(0));
-        }
+      pad_rows(src + n * src_batch, C, H, W, PW, oh0 - PH, rows + KH - 1, band, bplane);
       // Columns numbered col = row * Wp + ow within the band.
       const index_t ncols = rows * Wp, tiles = (ncols + NR - 1) / NR;
       T* out = dst + n * O * plane_out + oh0 * WO;

@@ -7,7 +7,7 @@
 // 1x1, stride 1, unpadded convolutions are plain matrix products and skip the gather. On AVX-512
 // and AVX2, all three passes of stride-1 3x3 convolutions with 64+ channels in float run as Winograd
 // F(4x4, 3x3) (conv_winograd.hpp), the other stride-1 forward and input-gradient passes with at
-// most 576 taps read B straight from a padded copy of the image (conv_direct.hpp), and their
+// most 576 taps read B straight from zero-padded bands of image rows (conv_direct.hpp), and their
 // weight gradients (3-wide kernels) run as register tiles over the images (conv_weight_direct.hpp).
 #include "kpt/kernels/conv.hpp"
 

@@ -16,6 +16,7 @@
 // pixels it loads MO dY vectors and one input row at its 3 shifts for 3 * MO FMAs, and it walks
 // every (c, i) of the band once.
 // Each tile adds its lanes into the task's own buffer; the buffers are summed in double at the end.
+#include "conv_direct.hpp"
 #include "gemm_simd.hpp"
 #include "kpt/kernels/conv.hpp"
 #include "lanes.hpp"
@@ -131,21 +132,7 @@ void conv2d_backward_weight_direct(const kernels::conv_geom& g, const T* x, cons
         }
         std::fill(d + rows * S, d + dy_plane, 0.0f);
       }
-      for (index_t c = 0; c < g.C; ++c) {
-        float* xc = xb + c * x_plane;
-        for (index_t r = 0; r < rows + g.KH - 1; ++r) {
-          float* row = xc + r * S;
-          const index_t ih = oh0 + r - g.PH;
-          if (ih < 0 || ih >= g.H) {
-            std::fill(row, row + S, 0.0f);
-            continue;
-          }
-          std::fill(row, row + g.PW, 0.0f);
-          std::copy_n(x + ((n * g.C + c) * g.H + ih) * g.W, g.W, row + g.PW);
-          std::fill(row + g.PW + g.W, row + S, 0.0f);
-        }
-        std::fill(xc + (rows + g.KH - 1) * S, xc + x_plane, 0.0f);
-      }
+      pad_rows(x + n * g.C * g.H * g.W, g.C, g.H, g.W, g.PW, oh0 - g.PH, rows + g.KH - 1, xb, x_plane);
       const index_t nvec = (rows * S + L - 1) / L;
       for (index_t ob = 0; ob < oblocks; ++ob) {
         const float* dy[MO];  // channels past O repeat the last one; their sums are dropped
