@@ -91,10 +91,14 @@ inline constexpr int pieces_per_vector = 2;
 
 // C tile (mr <= MR rows of output planes `plane` apart, NV vectors) = bias + A panel * B(k, col)
 // with B rows at b + off[k], summed over all K taps at once (K is short: direct_conv_max_taps).
+// A tile that lands whole inside one output row (most of them) has straight >= 0, the offset of
+// its first column, and stores its vectors plainly; the others go through their pieces. With 27
+// taps (a 3-channel first layer) the piece tests and set-up took a sixth of each tile: the plain
+// path made that layer 1.1-1.2x faster (bench/micro, AVX2).
 template <class Arch, class T>
 inline void direct_tile(index_t K, const T* __restrict a, const T* b, const index_t* off, T* out, index_t plane,
                         index_t mr, const tile_piece (&pieces)[gemm_blocking<Arch, T>::NV][pieces_per_vector],
-                        const T* bias) {
+                        index_t straight, const T* bias) {
   using BL = gemm_blocking<Arch, T>;
   using V = typename BL::V;
   using LO = lane_ops<Arch, T>;
@@ -107,6 +111,15 @@ inline void direct_tile(index_t K, const T* __restrict a, const T* b, const inde
   for (index_t k = 0; k < K; ++k) {
     rank1_update<Arch, T>(acc, a, b + off[k], xsimd::unaligned_mode{});
     a += MR;
+  }
+  if (straight >= 0) {
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r) {
+      if (r >= mr) break;
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[r][v].store_unaligned(out + r * plane + straight + v * BL::lanes);
+    }
+    return;
   }
 #pragma GCC unroll 16
   for (int r = 0; r < MR; ++r) {
@@ -170,20 +183,23 @@ void direct_conv<Arch, T>::run_masked(const T* apack, const T* bias, T* dst) con
       T* out = dst + n * O * plane_out + oh0 * WO;
       for (index_t q = 0; q < tiles; ++q) {
         const index_t j0 = q * NR;
-        // The output rows each vector of the tile meets, as masked pieces.
-        tile_piece pieces[NV][pieces_per_vector] = {};
-        for (index_t v = 0; v < NV; ++v) {
-          const index_t c0 = j0 + v * L;
-          int np = 0;
-          for (index_t oh = c0 / Wp; oh * Wp < std::min(c0 + L, ncols); ++oh) {
-            const index_t rs = oh * Wp;
-            const index_t lo_lane = std::max(rs, c0) - c0, hi_lane = std::min({rs + WO, c0 + L, ncols}) - c0;
-            if (hi_lane > lo_lane) pieces[v][np++] = {oh * WO + c0 - rs, lane_range<L>(lo_lane, hi_lane)};
+        const index_t straight = j0 % Wp + NR <= WO ? j0 / Wp * WO + j0 % Wp : -1;
+        // Otherwise the output rows each vector of the tile meets, as masked pieces.
+        tile_piece pieces[NV][pieces_per_vector];
+        if (straight < 0)
+          for (index_t v = 0; v < NV; ++v) {
+            const index_t c0 = j0 + v * L;
+            int np = 0;
+            for (index_t oh = c0 / Wp; oh * Wp < std::min(c0 + L, ncols); ++oh) {
+              const index_t rs = oh * Wp;
+              const index_t lo_lane = std::max(rs, c0) - c0, hi_lane = std::min({rs + WO, c0 + L, ncols}) - c0;
+              if (hi_lane > lo_lane) pieces[v][np++] = {oh * WO + c0 - rs, lane_range<L>(lo_lane, hi_lane)};
+            }
+            for (; np < pieces_per_vector; ++np) pieces[v][np] = {0, 0u};
           }
-        }
         for (index_t p = 0; p < mpanels; ++p)
           direct_tile<Arch, T>(K, apack + p * K * MR, band + j0, off.data(), out + p * MR * plane_out, plane_out,
-                               std::min(MR, O - p * MR), pieces, bias ? bias + p * MR : nullptr);
+                               std::min(MR, O - p * MR), pieces, straight, bias ? bias + p * MR : nullptr);
       }
     }
   });
