@@ -3,11 +3,13 @@
 //   fma_peak/threads:N      independent xsimd FMA chains (kpt::kernels::fma_probe) on N threads
 //   conv2d_fwd<B>/shape/threads, conv2d_bwd_input<B>/..., conv2d_bwd_weight<B>/...
 //                           3x3, padding 1, batch 1 at KeyPointNet's shapes; bwd_input = the
-//                           input gradient, bwd_weight = the weight and bias gradients, a
-//                           forward's worth of FLOPs each. Counters: GFLOP/s and peak_frac (GFLOP/s over
+//                           input gradient, bwd_weight = the weight gradient, a forward's worth
+//                           of FLOPs each. Counters: GFLOP/s and peak_frac (GFLOP/s over
 //                           the FMA peak measured in this run with the same thread count). FLOPs
 //                           are those of direct sums: the Winograd layers (64+ channels) do about
 //                           a quarter of them, so their equivalent rate can pass the peak.
+//   conv2d_bwd_bias<cpu>/shape/threads
+//                           the bias gradient: a sum over dY, counter GB/s of dY read.
 //   matmul<cpu>/n/threads   square n x n x n products.
 // cpu_ref is the single-threaded scalar oracle: run once per shape (slow at large shapes).
 #include <benchmark/benchmark.h>
@@ -107,9 +109,9 @@ struct conv_data {
   }
 };
 
-// Times body() per iteration (manual time), then sets GFLOP/s and peak_frac.
+// Times body() per iteration (manual time); returns the mean seconds per iteration.
 template <class F>
-void timed(benchmark::State& state, double flops_per_iteration, int threads, F&& body) {
+double time_loop(benchmark::State& state, F&& body) {
   double total = 0;
   for (auto _ : state) {
     const auto t0 = clock_type::now();
@@ -118,7 +120,13 @@ void timed(benchmark::State& state, double flops_per_iteration, int threads, F&&
     state.SetIterationTime(secs);
     total += secs;
   }
-  const double gflops = flops_per_iteration * double(state.iterations()) / total * 1e-9;
+  return total / double(state.iterations());
+}
+
+// Times body() per iteration, then sets GFLOP/s and peak_frac.
+template <class F>
+void timed(benchmark::State& state, double flops_per_iteration, int threads, F&& body) {
+  const double gflops = flops_per_iteration / time_loop(state, body) * 1e-9;
   state.counters["GFLOP/s"] = gflops;
   state.counters["peak_frac"] = gflops / measured_peak(threads);
 }
@@ -152,13 +160,25 @@ void BM_conv2d_bwd_input(benchmark::State& state) {
   });
 }
 
-// Gradients to weight and bias (the bias sum is negligible).
+// The weight gradient alone: KeyPointNet's convolutions have no bias.
 template <class B>
 void BM_conv2d_bwd_weight(benchmark::State& state) {
   conv_pass<B>(state, [](conv_data<B>& d) {
     conv2d_backward_weight(B{}, d.g, d.x.data(), d.gy.data(), d.gw.data());
-    conv2d_backward_bias(B{}, d.g, d.gy.data(), d.gb.data());
   });
+}
+
+// The bias gradient (SuperPoint's convolutions): one add per value of dY, so it runs at memory
+// speed; GB/s of dY read. At a first layer it takes a third as long as the weight gradient.
+template <class B>
+void BM_conv2d_bwd_bias(benchmark::State& state) {
+  const conv_shape& s = shapes[state.range(0)];
+  kpt::set_num_threads(int(state.range(1)));
+  conv_data<B> d(s);
+  state.SetLabel(s.label);
+  const double secs =
+      time_loop(state, [&] { conv2d_backward_bias(B{}, d.g, d.gy.data(), d.gb.data()); });
+  state.counters["GB/s"] = double(d.gy.numel()) * sizeof(float) / secs * 1e-9;
 }
 
 void BM_matmul(benchmark::State& state) {
@@ -196,6 +216,7 @@ void oracle_conv_args(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_conv2d_fwd<kpt::cpu>)->Apply(fast_conv_args);
 BENCHMARK(BM_conv2d_bwd_input<kpt::cpu>)->Apply(fast_conv_args);
 BENCHMARK(BM_conv2d_bwd_weight<kpt::cpu>)->Apply(fast_conv_args);
+BENCHMARK(BM_conv2d_bwd_bias<kpt::cpu>)->Apply(fast_conv_args);
 BENCHMARK(BM_conv2d_fwd<kpt::cpu_ref>)->Apply(oracle_conv_args);
 BENCHMARK(BM_conv2d_bwd_input<kpt::cpu_ref>)->Apply(oracle_conv_args);
 BENCHMARK(BM_conv2d_bwd_weight<kpt::cpu_ref>)->Apply(oracle_conv_args);

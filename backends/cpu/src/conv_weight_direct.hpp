@@ -7,14 +7,18 @@
 // GEMM spent more time gathering and transposing the im2col panel than multiplying (6-60 GFLOP/s
 // on one core against a 135 GFLOP/s peak).
 //
-// A task takes a band of R output rows of one image and copies it into the thread's buffers:
-// dY rows and zero-padded input rows, all S = W + 2 PW columns wide (dY zero past WO). Output
-// pixel f = row * S + ow of the band then reads dY at f and input row i at f + i S + j, so the
-// band is one flat loop of plain vector loads: no masks at the image's edges, and rows narrower
-// than a vector cost nothing extra. A register tile holds MO output channels x the 3 taps of one
-// kernel row (MO = 8 on AVX-512: 24 of its 32 registers; 4 on AVX2: 12 of 16); per vector of
-// pixels it loads MO dY vectors and one input row at its 3 shifts for 3 * MO FMAs, and it walks
-// every (c, i) of the band once.
+// A task takes a band of R output rows of one image and copies its input rows, zero-padded to
+// S = W + 2 PW columns, into the thread's buffer. When the output rows are whole vectors (WO a
+// multiple of the vector width, as in every layer this path serves at 240 x 320 or 480 x 640), dY
+// is read in place, a row at a time: input row i of output pixel (row, ow) is at
+// row * S + ow + i S + j. Otherwise dY is copied too, into rows of S columns zero past WO, so that
+// pixel f = row * S + ow reads dY at f and the input at f + i S + j: the band is one flat loop of
+// plain vector loads, no masks at the image's edges. Copying dY cost KeyPointNet's first layer
+// (27 FMAs per dY value) a fifth of its time: reading it in place made that layer 1.3x faster
+// (bench/micro, AVX2, one thread).
+// A register tile holds MO output channels x the 3 taps of one kernel row (MO = 8 on AVX-512: 24
+// of its 32 registers; 4 on AVX2: 12 of 16); per vector of pixels it loads MO dY vectors and one
+// input row at its 3 shifts for 3 * MO FMAs, and it walks every (c, i) of the band once.
 // Each tile adds its lanes into the task's own buffer; the buffers are summed in double at the end.
 #include "conv_direct.hpp"
 #include "gemm_simd.hpp"
@@ -62,11 +66,12 @@ template <class Arch, class R>
   else asm("" : "+x"(v));
 }
 
-// sums[r][t] += sum over the nvec vectors of the band of dy[r] * x shifted by t. Out of line, so
-// that its registers (3 * MO sums, 3 input vectors, 1 dY vector: all 16 on AVX2) are allocated on
-// their own.
+// sums[r][t] += sum over `rows` rows of nvec vectors of dy[r] * x shifted by t, the rows dy_stride
+// and x_stride apart. Out of line, so that its registers (3 * MO sums, 3 input vectors, 1 dY
+// vector: all 16 on AVX2) are allocated on their own.
 template <class Arch>
-[[gnu::noinline]] void band_update(const float* const (&dy)[tile_channels<Arch>], const float* x, index_t nvec,
+[[gnu::noinline]] void band_update(const float* const (&dy)[tile_channels<Arch>], index_t dy_stride, const float* x,
+                                   index_t x_stride, index_t rows, index_t nvec,
                                    xsimd::batch<float, Arch> (&sums)[tile_channels<Arch>][3]) {
   using V = xsimd::batch<float, Arch>;
   using R = typename lane_ops<Arch, float>::V;
@@ -75,19 +80,20 @@ template <class Arch>
   V acc[MO][3];
   for (int r = 0; r < MO; ++r)
     for (int t = 0; t < 3; ++t) acc[r][t] = sums[r][t];
-  for (index_t v = 0; v < nvec; ++v) {
-    const float* xp = x + v * L;
-    R x0 = V::load_unaligned(xp), x1 = V::load_unaligned(xp + 1), x2 = V::load_unaligned(xp + 2);
-    pin<Arch>(x0), pin<Arch>(x1), pin<Arch>(x2);
+  for (index_t row = 0; row < rows; ++row)
+    for (index_t v = 0; v < nvec; ++v) {
+      const float* xp = x + row * x_stride + v * L;
+      R x0 = V::load_unaligned(xp), x1 = V::load_unaligned(xp + 1), x2 = V::load_unaligned(xp + 2);
+      pin<Arch>(x0), pin<Arch>(x1), pin<Arch>(x2);
 #pragma GCC unroll 8
-    for (int r = 0; r < MO; ++r) {
-      R y = V::load_unaligned(dy[r] + v * L);
-      pin<Arch>(y);
-      acc[r][0] = xsimd::fma(V(y), V(x0), acc[r][0]);
-      acc[r][1] = xsimd::fma(V(y), V(x1), acc[r][1]);
-      acc[r][2] = xsimd::fma(V(y), V(x2), acc[r][2]);
+      for (int r = 0; r < MO; ++r) {
+        R y = V::load_unaligned(dy[r] + row * dy_stride + v * L);
+        pin<Arch>(y);
+        acc[r][0] = xsimd::fma(V(y), V(x0), acc[r][0]);
+        acc[r][1] = xsimd::fma(V(y), V(x1), acc[r][1]);
+        acc[r][2] = xsimd::fma(V(y), V(x2), acc[r][2]);
+      }
     }
-  }
   for (int r = 0; r < MO; ++r)
     for (int t = 0; t < 3; ++t) sums[r][t] = acc[r][t];
 }
@@ -122,35 +128,48 @@ void conv2d_backward_weight_direct(const kernels::conv_geom& g, const T* x, cons
     const index_t parts = std::min<index_t>(items, threads == 1 ? 1 : 4 * threads);
     scratch<float, slot_partial> partial(parts * lanes_per_part);
 
+    // dY rows of whole vectors are read where they are: the first (c, i) pass over a block of
+    // channels streams them from memory while it computes, and the other C KH - 1 passes find them
+    // in L2. Other widths copy dY a block of MO channels at a time, so the copy stays in L2 too.
+    const bool in_place = g.WO % L == 0;
     // Band [oh0, oh0 + rows) of image n added into buf.
     const auto add_band = [&](index_t n, index_t oh0, index_t rows, float* dyb, float* xb, float* buf) {
-      for (index_t o = 0; o < g.O; ++o) {
-        float* d = dyb + o * dy_plane;
-        for (index_t r = 0; r < rows; ++r) {
-          std::copy_n(gy + ((n * g.O + o) * g.HO + oh0 + r) * g.WO, g.WO, d + r * S);
-          std::fill(d + r * S + g.WO, d + (r + 1) * S, 0.0f);
-        }
-        std::fill(d + rows * S, d + dy_plane, 0.0f);
-      }
       pad_rows(x + n * g.C * g.H * g.W, g.C, g.H, g.W, g.PW, oh0 - g.PH, rows + g.KH - 1, xb, x_plane);
-      const index_t nvec = (rows * S + L - 1) / L;
       for (index_t ob = 0; ob < oblocks; ++ob) {
+        const index_t mo = std::min<index_t>(MO, g.O - ob * MO);
         const float* dy[MO];  // channels past O repeat the last one; their sums are dropped
-        for (int r = 0; r < MO; ++r) dy[r] = dyb + std::min(ob * MO + r, g.O - 1) * dy_plane;
+        for (index_t r = 0; r < MO; ++r) {
+          const index_t o = ob * MO + std::min(r, mo - 1);
+          const float* src = gy + ((n * g.O + o) * g.HO + oh0) * g.WO;
+          if (in_place) {
+            dy[r] = src;
+            continue;
+          }
+          float* d = dyb + std::min(r, mo - 1) * dy_plane;
+          dy[r] = d;
+          if (r >= mo) continue;
+          for (index_t row = 0; row < rows; ++row) {
+            std::copy_n(src + row * g.WO, g.WO, d + row * S);
+            std::fill(d + row * S + g.WO, d + (row + 1) * S, 0.0f);
+          }
+          std::fill(d + rows * S, d + dy_plane, 0.0f);
+        }
         for (index_t c = 0; c < g.C; ++c)
           for (index_t i = 0; i < g.KH; ++i) {
             V acc[MO][3];
             float* out = buf + ((ob * MO) * K + (c * g.KH + i) * 3) * L;
             for (int r = 0; r < MO; ++r)
               for (int t = 0; t < 3; ++t) acc[r][t] = V::load_aligned(out + (r * K + t) * L);
-            band_update<Arch>(dy, xb + c * x_plane + i * S, nvec, acc);
+            const float* xi = xb + c * x_plane + i * S;
+            if (in_place) band_update<Arch>(dy, g.WO, xi, S, rows, g.WO / L, acc);
+            else band_update<Arch>(dy, 0, xi, 0, 1, (rows * S + L - 1) / L, acc);
             for (int r = 0; r < MO; ++r)
               for (int t = 0; t < 3; ++t) acc[r][t].store_aligned(out + (r * K + t) * L);
           }
       }
     };
     parallel_for(0, parts, 1, [&](index_t lo, index_t hi) {
-      scratch<float, slot_pad> dy_band(g.O * dy_plane);
+      scratch<float, slot_pad> dy_band(in_place ? 0 : MO * dy_plane);
       scratch<float, slot_pack> x_band(g.C * x_plane);
       for (index_t p = lo; p < hi; ++p) {
         float* buf = partial.get() + p * lanes_per_part;
