@@ -1,7 +1,9 @@
 #include "support.hpp"
 
 #include <cmath>
+#include <cstdlib>
 
+#include "kpt/io/half.hpp"
 #include "kpt/ops/conv.hpp"
 
 using namespace kpt;
@@ -156,4 +158,43 @@ BOOST_AUTO_TEST_CASE(conv2d_float_matches_double_across_winograd_chunks) {
   BOOST_TEST(rms_rel_err(x.grad(), xd.grad()) <= winograd.rms);
   BOOST_TEST(rel_err(as_double(w.grad()), wd.grad()) <= winograd.max);
   BOOST_TEST(rms_rel_err(w.grad(), wd.grad()) <= winograd.rms);
+}
+
+// KPT_CONV_BF16=1 (the emulated bf16 inference path): the cpu forward equals cpu_ref on input and
+// weights rounded to bfloat16 by the safetensors codec (an independent rounding), and differs from
+// the float result by bf16's rounding (2^-9 relative per operand), so the rounding really happens.
+tensor<float, cpu_ref> bf16_rounded(const tensor<float, cpu_ref>& t) {
+  auto v = t.to_vector();
+  for (float& f : v) f = float(io::from_bf16_bits(io::to_bf16_bits(f)));
+  return tensor<float, cpu_ref>::from(t.shape(), v);
+}
+
+BOOST_AUTO_TEST_CASE(conv2d_bf16_emulation_rounds_input_and_weights) {
+  struct env_guard {
+    env_guard() { ::setenv("KPT_CONV_BF16", "1", 1); }
+    ~env_guard() { ::unsetenv("KPT_CONV_BF16"); }
+  };
+  const conv_case cases[] = {
+      {{2, 32, 20, 24}, {32, 32, 3, 3}, 1, 1, true, false},  // direct
+      {{1, 64, 24, 40}, {64, 64, 3, 3}, 1, 1, true, false},  // Winograd
+      {{1, 64, 9, 11}, {65, 64, 1, 1}, 1, 0, true, false},   // 1x1 (packed GEMM)
+  };
+  std::uint64_t seed = 4000;
+  for (const auto& k : cases) {
+    auto x = random_tensor<float>(k.x, seed += 3), w = random_tensor<float>(k.w, seed + 1);
+    auto b = random_tensor<float>({k.w[0]}, seed + 2);
+    const auto want = conv2d(bf16_rounded(x), bf16_rounded(w), b, {k.stride, k.padding});
+    const auto exact = conv2d(x.to<cpu>(), w.to<cpu>(), b.to<cpu>(), {k.stride, k.padding});
+    tensor<float, cpu> got;
+    {
+      env_guard bf16;
+      got = conv2d(x.to<cpu>(), w.to<cpu>(), b.to<cpu>(), {k.stride, k.padding});
+    }
+    const tolerance tol = k.w[0] >= 64 && k.w[1] >= 64 && k.w[2] == 3 ? winograd : direct_sum;
+    BOOST_TEST_CONTEXT("x " << k.x.str() << " w " << k.w.str()) {
+      BOOST_TEST(rel_err(got, want) <= tol.max);
+      BOOST_TEST(rms_rel_err(got, want) <= tol.rms);
+      BOOST_TEST(rms_rel_err(exact, want) >= 3e-4);
+    }
+  }
 }

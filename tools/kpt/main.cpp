@@ -22,7 +22,10 @@ void print_help(std::ostream& out) {
          "  KPT_NO_BLOCK_CACHE=1 unmap freed buffers of 1 MiB and more instead of keeping them for\n"
          "                       reuse by size (slower training steps: docs/performance.md)\n"
          "  KPT_EXACT_CONV=1     3x3 convolutions as direct sums instead of Winograd F(4x4, 3x3): about\n"
-         "                       2x slower, rounding ~4e-7 instead of ~3e-6 of the output rms\n";
+         "                       2x slower, rounding ~4e-7 instead of ~3e-6 of the output rms\n"
+         "  KPT_CONV_BF16=1      forward convolutions round their input and weights to bfloat16, to\n"
+         "                       measure what a bf16 inference path costs in accuracy (an emulation:\n"
+         "                       slower, not faster; bench/bf16_accuracy.py)\n";
 }
 
 }  // namespace

@@ -2,14 +2,31 @@
 #include "kpt/backends/cpu/conv.hpp"
 
 #include "arch.hpp"
+#include "conv_bf16.hpp"
 #include "conv_simd.hpp"
 
 namespace kpt::kernels {
 
+namespace {
+template <class T>
+void forward(const conv_geom& g, const T* x, const T* w, const T* bias, T* y) {
+  cpu_detail::dispatch([&](auto arch) { cpu_detail::conv2d_forward_simd(arch, g, x, w, bias, y); });
+}
+}  // namespace
+
+void conv2d_forward(cpu, const conv_geom& g, const float* x, const float* w, const float* bias, float* y) {
+  if (cpu_detail::conv_bf16_emulated()) {
+    const auto xb = cpu_detail::bf16_copy(x, g.x_numel()), wb = cpu_detail::bf16_copy(w, g.w_numel());
+    forward(g, xb.data(), wb.data(), bias, y);
+    return;
+  }
+  forward(g, x, w, bias, y);
+}
+void conv2d_forward(cpu, const conv_geom& g, const double* x, const double* w, const double* bias, double* y) {
+  forward(g, x, w, bias, y);
+}
+
 #define KPT_CONV(T)                                                                                  \
-  void conv2d_forward(cpu, const conv_geom& g, const T* x, const T* w, const T* bias, T* y) {        \
-    cpu_detail::dispatch([&](auto arch) { cpu_detail::conv2d_forward_simd(arch, g, x, w, bias, y); }); \
-  }                                                                                                  \
   void conv2d_backward_input(cpu, const conv_geom& g, const T* gy, const T* w, T* gx) {              \
     cpu_detail::dispatch([&](auto arch) { cpu_detail::conv2d_backward_input_simd(arch, g, gy, w, gx); }); \
   }                                                                                                  \
