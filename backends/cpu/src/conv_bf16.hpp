@@ -6,21 +6,19 @@
 // inference"); it is slower than float, not faster. Read per call, like KPT_EXACT_CONV.
 #include <bit>
 #include <cstdint>
-#include <cstdlib>
-#include <cstring>
 #include <vector>
 
+#include "kpt/core/env.hpp"
 #include "kpt/core/shape.hpp"
 #include "parallel.hpp"
 
 namespace kpt::cpu_detail {
 
-inline bool conv_bf16_emulated() {
-  const char* v = std::getenv("KPT_CONV_BF16");
-  return v != nullptr && std::strcmp(v, "0") != 0;
-}
+inline bool conv_bf16_emulated() { return detail::env_flag("KPT_CONV_BF16"); }
 
-// The bfloat16 nearest to f (ties to even), widened back to float; NaN stays NaN.
+// The bfloat16 nearest to f (ties to even), widened back to float; NaN stays NaN. The same
+// rounding as the safetensors codec's io::to_bf16_bits, which goes through double one value at a
+// time; the parity test checks this one against it.
 inline float round_to_bf16(float f) {
   std::uint32_t b = std::bit_cast<std::uint32_t>(f);
   if ((b & 0x7fffffffu) > 0x7f800000u) return f;

@@ -21,12 +21,11 @@
 // windows from the image and scattering the 4x4 blocks to the output with masks at the edges
 // (lanes.hpp; AVX2 has no scatter, so whole blocks go out as 4-wide rows after a transpose).
 #include "gemm_simd.hpp"
+#include "kpt/core/env.hpp"
 #include "kpt/kernels/conv.hpp"
 #include "lanes.hpp"
 
 #include <algorithm>
-#include <cstdlib>
-#include <cstring>
 #include <stdexcept>
 
 namespace kpt::cpu_detail {
@@ -39,10 +38,7 @@ inline constexpr index_t winograd_min_tiles = 64;
 
 // KPT_EXACT_CONV=1 (read per call, so a benchmark can alternate) turns the Winograd path off for
 // sums as exact as the direct ones.
-inline bool winograd_disabled() {
-  const char* v = std::getenv("KPT_EXACT_CONV");
-  return v != nullptr && std::strcmp(v, "0") != 0;
-}
+inline bool winograd_disabled() { return detail::env_flag("KPT_EXACT_CONV"); }
 
 // The archs and types the Winograd path is compiled for.
 template <class Arch, class T>

@@ -17,12 +17,13 @@
 // baseline of that comparison.
 #include <sys/mman.h>
 
-#include <cstdlib>
-#include <cstring>
+#include <cstddef>
 #include <list>
 #include <mutex>
 #include <new>
 #include <unordered_map>
+
+#include "kpt/core/env.hpp"
 
 namespace kpt::detail {
 
@@ -90,8 +91,7 @@ class host_blocks {
   };
 
   host_blocks() {
-    const char* v = std::getenv("KPT_NO_BLOCK_CACHE");
-    disabled_ = v != nullptr && std::strcmp(v, "0") != 0;
+    disabled_ = env_flag("KPT_NO_BLOCK_CACHE");
   }
 
   void release_locked(const entry& e) {
