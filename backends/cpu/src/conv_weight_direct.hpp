@@ -115,16 +115,16 @@ void conv2d_backward_weight_direct(const kernels::conv_geom& g, const T* x, cons
     const index_t lanes_per_part = oblocks * MO * K * L;
 
     // Band geometry: R output rows of S columns; an input channel holds the R + KH - 1 rows its
-    // taps reach. A dY channel is a whole number of vectors, zero past the band's rows, so the flat
-    // loop's last vector adds nothing from the next channel.
+    // taps reach. A copied dY channel is a whole number of vectors, zero past the band's rows, so
+    // the flat loop's last vector adds nothing from the next channel.
+    const int threads = active_threads();
     const index_t S = g.W + 2 * g.PW;  // = WO + 2: every output column's 3 taps within a row
     const index_t tile_rows = weight_direct_band_bytes / (S * index_t(sizeof(float)));
     const index_t R = std::clamp<index_t>(
-        std::min((tile_rows - (g.KH - 1)) / (MO + 1), g.N * g.HO / (4 * active_threads())), 1, g.HO);
+        std::min((tile_rows - (g.KH - 1)) / (MO + 1), g.N * g.HO / (4 * threads)), 1, g.HO);
     const index_t dy_plane = (R * S + L - 1) / L * L;
     const index_t x_plane = (g.KH - 1) * S + dy_plane + 2;  // the last vector of tap row KH - 1 at shift 2
     const index_t bands = (g.HO + R - 1) / R, items = g.N * bands;
-    const int threads = active_threads();
     const index_t parts = std::min<index_t>(items, threads == 1 ? 1 : 4 * threads);
     scratch<float, slot_partial> partial(parts * lanes_per_part);
 
