@@ -13,6 +13,7 @@ Build the old binary from a worktree: git worktree add /tmp/old REV && cmake -S 
 """
 import argparse
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -61,9 +62,10 @@ def main():
             print(f"| {name} | (not in B) |")
             continue
         ta, tb = [t for t, _ in sa], [t for t, _ in sb]
-        fa, fb = max(f for _, f in sa), max(f for _, f in sb)
+        # Benchmarks without a peak_frac counter (pooling, matching) show "-".
+        frac = lambda s: "-" if any(math.isnan(f) for _, f in s) else f"{max(f for _, f in s):.2f}"
         print(f"| {name} | {min(ta):.2f} | {statistics.median(ta):.2f} | {min(tb):.2f} | "
-              f"{statistics.median(tb):.2f} | {min(ta) / min(tb):.2f}x | {fa:.2f} | {fb:.2f} |")
+              f"{statistics.median(tb):.2f} | {min(ta) / min(tb):.2f}x | {frac(sa)} | {frac(sb)} |")
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ BOOST_AUTO_TEST_CASE(max_pool2d_cpu_matches_cpu_ref) {
   const std::vector<pool_case> cases = {
       {{2, 64, 120, 160}, 2, 2, 0},  // SuperPoint encoder pools
       {{2, 128, 30, 40}, 2, 2, 0},
+      {{1, 3, 9, 77}, 2, 2, 0},      // odd width: the stride-2 split by vectors, then the rest
       {{2, 1, 120, 160}, 9, 1, 4},   // NMS with radius 4
       {{3, 5, 17, 23}, 3, 2, 1},
       {{1, 3, 21, 75}, 3, 2, 1},     // stride 2 with padding, rows long enough for SIMD

@@ -20,6 +20,7 @@ void max_pool2d_backward_simd(Arch, const kernels::pool2d_geom& g, const T* gy, 
 #include <limits>
 #include <vector>
 
+#include "lanes.hpp"
 #include "parallel.hpp"
 
 namespace kpt::cpu_detail {
@@ -45,6 +46,23 @@ inline void window_max(const kernels::pool2d_geom& g, const T* xp, index_t oy, i
       }
     }
   }
+}
+
+// AVX2, stride 2: the even and odd values of row[0, span) to dst and dst + per_phase, 8 of each per
+// two loads and four shuffles (element by element, the split took most of a 2x2 pool's time).
+// Returns how many of each it wrote; the caller does the rest.
+template <class Arch>
+index_t split_phases2(const float* row, index_t span, float* dst, index_t per_phase) {
+  static_assert(is_avx2<Arch>);
+  // (a0 a2 b0 b2 | a4 a6 b4 b6) -> (a0 a2 a4 a6 b0 b2 b4 b6): 64-bit pairs 0, 2, 1, 3.
+  auto pairs_0213 = [](__m256 v) { return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(v), 0xd8)); };
+  index_t q = 0;
+  for (; 2 * q + 16 <= span; q += 8) {
+    const __m256 a = _mm256_loadu_ps(row + 2 * q), b = _mm256_loadu_ps(row + 2 * q + 8);
+    _mm256_storeu_ps(dst + q, pairs_0213(_mm256_shuffle_ps(a, b, 0x88)));              // even values
+    _mm256_storeu_ps(dst + per_phase + q, pairs_0213(_mm256_shuffle_ps(a, b, 0xdd)));  // odd values
+  }
+  return q;
 }
 
 // Scratch elements row_simd needs for a stride > 1 (0 for stride 1).
@@ -80,9 +98,12 @@ void row_simd(const kernels::pool2d_geom& g, const T* xp, index_t oy, index_t ox
   if (s > 1)
     for (index_t i = i0; i < i1; ++i) {
       const T* row = xp + (y0 + i) * g.w + x0;
+      index_t q0 = 0;  // phase values [0, q0) done
+      if constexpr (is_avx2<Arch> && std::is_same_v<T, float>)
+        if (s == 2) q0 = split_phases2<Arch>(row, span, scratch + (i - i0) * 2 * per_phase, per_phase);
       for (index_t ph = 0; ph < s; ++ph) {
         T* dst = scratch + ((i - i0) * s + ph) * per_phase;
-        for (index_t q = 0; q * s + ph < span; ++q) dst[q] = row[q * s + ph];
+        for (index_t q = q0; q * s + ph < span; ++q) dst[q] = row[q * s + ph];
       }
     }
   auto tap = [&](index_t i, index_t j) -> const T* {
