@@ -21,11 +21,11 @@
 #include <mutex>
 #include <string>
 
+#include "harness.hpp"
 #include "kpt/backends/cpu/conv.hpp"
 #include "kpt/backends/cpu/matmul.hpp"
 #include "kpt/backends/cpu/threads.hpp"
 #include "kpt/backends/cpu_ref/conv.hpp"
-#include "kpt/core/random.hpp"
 #include "kpt/core/tensor.hpp"
 
 namespace {
@@ -83,13 +83,8 @@ constexpr conv_shape shapes[] = {{3, 32, 240, 320, "3->32 240x320"},
                                  {128, 128, 60, 80, "128->128 60x80"},
                                  {256, 256, 30, 40, "256->256 30x40"}};
 
-template <class B>
-kpt::tensor<float, B> random(const kpt::shape& s, std::uint64_t seed) {
-  kpt::rng g(seed);
-  auto t = kpt::tensor<float, B>::empty(s);
-  for (auto& v : t.values()) v = float(g.uniform(-1.0, 1.0));
-  return t;
-}
+using kpt_bench::random;
+using kpt_bench::time_loop;
 
 template <class B>
 struct conv_data {
@@ -108,20 +103,6 @@ struct conv_data {
     gb = kpt::tensor<float, B>::empty(b.shape());
   }
 };
-
-// Times body() per iteration (manual time); returns the mean seconds per iteration.
-template <class F>
-double time_loop(benchmark::State& state, F&& body) {
-  double total = 0;
-  for (auto _ : state) {
-    const auto t0 = clock_type::now();
-    body();
-    const double secs = std::chrono::duration<double>(clock_type::now() - t0).count();
-    state.SetIterationTime(secs);
-    total += secs;
-  }
-  return total / double(state.iterations());
-}
 
 // Times body() per iteration, then sets GFLOP/s and peak_frac.
 template <class F>

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <vector>
 
+#include "harness.hpp"
 #include "kpt/backends/cpu/threads.hpp"
 #include "kpt/core/random.hpp"
 #include "kpt/eval/matching.hpp"
@@ -91,15 +92,8 @@ void run(benchmark::State& state, bool mutual) {
   const auto ref = naive_nn(x.a.data(), x.b.data(), std::min<index_t>(n, 50), n, d);
   for (std::size_t i = 0; i < ref.size(); ++i)
     if (check[i].train != ref[i]) state.SkipWithError("matching differs from the naive loop");
-  double total = 0;
-  for (auto _ : state) {
-    const auto t0 = clock_type::now();
-    benchmark::DoNotOptimize(kpt::eval::match_descriptors(A, B, {.mutual = mutual}).data());
-    const double s = std::chrono::duration<double>(clock_type::now() - t0).count();
-    state.SetIterationTime(s);
-    total += s;
-  }
-  const double per = total / double(state.iterations());
+  const double per = kpt_bench::time_loop(
+      state, [&] { benchmark::DoNotOptimize(kpt::eval::match_descriptors(A, B, {.mutual = mutual}).data()); });
   state.counters["GFLOP/s"] = 2.0 * double(n) * double(n) * double(d) / per * 1e-9;
   state.counters["speedup"] = naive / per;
   state.counters["naive_ms"] = naive * 1e3;

@@ -5,13 +5,11 @@
 //                                         (inference); counter GB/s of input read.
 #include <benchmark/benchmark.h>
 
-#include <chrono>
 #include <cstdint>
 
+#include "harness.hpp"
 #include "kpt/backends/cpu/pool.hpp"
 #include "kpt/backends/cpu/threads.hpp"
-#include "kpt/core/random.hpp"
-#include "kpt/core/tensor.hpp"
 
 namespace {
 
@@ -19,21 +17,13 @@ void BM_max_pool2d(benchmark::State& state) {
   const bool with_argmax = state.range(0) != 0;
   kpt::set_num_threads(int(state.range(1)));
   const kpt::shape xs{1, 64, 240, 320};
-  auto x = kpt::tensor<float, kpt::cpu>::empty(xs);
-  kpt::rng g(1);
-  for (auto& v : x.values()) v = float(g.uniform(-1.0, 1.0));
+  const auto x = kpt_bench::random<kpt::cpu>(xs, 1);
   const auto geom = kpt::kernels::make_pool2d("bench", xs, 2, 2, 0);
   auto y = kpt::tensor<float, kpt::cpu>::empty({1, 64, geom.oh, geom.ow});
   auto at = kpt::tensor<std::int64_t, kpt::cpu>::empty(y.shape());
-  double total = 0;
-  for (auto _ : state) {
-    const auto t0 = std::chrono::steady_clock::now();
-    max_pool2d_forward(kpt::cpu{}, geom, x.data(), y.data(), with_argmax ? at.data() : nullptr);
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    state.SetIterationTime(secs);
-    total += secs;
-  }
-  state.counters["GB/s"] = double(x.numel()) * sizeof(float) / (total / double(state.iterations())) * 1e-9;
+  const double secs = kpt_bench::time_loop(
+      state, [&] { max_pool2d_forward(kpt::cpu{}, geom, x.data(), y.data(), with_argmax ? at.data() : nullptr); });
+  state.counters["GB/s"] = double(x.numel()) * sizeof(float) / secs * 1e-9;
 }
 
 }  // namespace
