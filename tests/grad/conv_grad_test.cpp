@@ -1,5 +1,8 @@
 #include "support.hpp"
 
+#include <optional>
+#include <string>
+
 #include "kpt/autograd/gradcheck.hpp"
 #include "kpt/ops/conv.hpp"
 
@@ -20,16 +23,23 @@ std::string describe(const conv_case& k) {
   return os.str();
 }
 
+// conv2d, or with a slope conv2d_leaky_relu.
 template <class B>
-void check_conv2d(const conv_case& k, std::uint64_t seed) {
+void check_conv2d(const conv_case& k, std::uint64_t seed, std::optional<double> slope = std::nullopt) {
   auto x = random_tensor<double, B>({k.n, k.c, k.h, k.w}, seed);
   auto w = random_tensor<double, B>({k.o, k.c, k.kh, k.kw}, seed + 1);
   std::vector<tensor<double, B>> in{x, w};
   if (k.bias) in.push_back(random_tensor<double, B>({k.o}, seed + 2));
   const conv2d_options opt{k.stride, k.padding};
   auto r = gradcheck<B>(
-      [&](const auto& v) { return conv2d(v[0], v[1], v.size() > 2 ? v[2] : tensor<double, B>{}, opt); }, in);
-  BOOST_TEST(r.ok, describe(k) << " on " << B::name << ":\n" << r.report);
+      [&](const auto& v) {
+        const auto bias = v.size() > 2 ? v[2] : tensor<double, B>{};
+        return slope ? conv2d_leaky_relu(v[0], v[1], bias, opt, *slope) : conv2d(v[0], v[1], bias, opt);
+      },
+      in);
+  BOOST_TEST(r.ok, describe(k) << (slope ? " slope " + std::to_string(*slope) : std::string()) << " on " << B::name
+                               << ":\n"
+                               << r.report);
 }
 
 template <class B>
@@ -68,6 +78,18 @@ BOOST_AUTO_TEST_CASE(conv2d_passes_gradcheck) {
     check_conv2d<cpu>(k, seed);
     seed += 3;
   }
+}
+
+// The fused activation's derivative comes from the output's sign: ReLU and a leaky slope, with and
+// without bias, stride 1 and 2.
+BOOST_AUTO_TEST_CASE(conv2d_leaky_relu_passes_gradcheck) {
+  std::uint64_t seed = 400;
+  for (const double slope : {0.0, 0.2})
+    for (const auto& k : {cases[1], cases[2], cases[4], cases[9], cases[11]}) {
+      check_conv2d<cpu_ref>(k, seed, slope);
+      check_conv2d<cpu>(k, seed, slope);
+      seed += 3;
+    }
 }
 
 BOOST_AUTO_TEST_CASE(conv1d_passes_gradcheck) {

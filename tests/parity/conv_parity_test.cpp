@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <optional>
 
 #include "kpt/io/half.hpp"
 #include "kpt/ops/conv.hpp"
@@ -53,14 +54,17 @@ struct conv_case {
   bool one_d;
 };
 
-// Forward and every gradient of the cpu backend against cpu_ref, in float.
-void check(const conv_case& k, std::uint64_t seed) {
+// Forward and every gradient of the cpu backend against cpu_ref, in float; with a slope, of
+// conv2d_leaky_relu (the activation applied by each forward path as it stores the outputs).
+void check(const conv_case& k, std::uint64_t seed, std::optional<double> slope = std::nullopt) {
   auto x = random_tensor<float>(k.x, seed), w = random_tensor<float>(k.w, seed + 1);
   auto b = k.bias ? random_tensor<float>({k.w[0]}, seed + 2) : tensor<float, cpu_ref>{};
   auto run = [&](auto xin, auto win, auto bin) {
     using TB = decltype(xin);
     TB xr = xin.requires_grad_(), wr = win.requires_grad_(), br = bin.defined() ? bin.requires_grad_() : bin;
-    TB y = k.one_d ? conv1d(xr, wr, br, {k.stride, k.padding}) : conv2d(xr, wr, br, {k.stride, k.padding});
+    TB y = k.one_d  ? conv1d(xr, wr, br, {k.stride, k.padding})
+           : slope ? conv2d_leaky_relu(xr, wr, br, {k.stride, k.padding}, *slope)
+                   : conv2d(xr, wr, br, {k.stride, k.padding});
     return std::tuple{y, xr, wr, br};
   };
   auto [yr, xr, wr, br] = run(x.clone(), w.clone(), k.bias ? b.clone() : b);
@@ -72,8 +76,9 @@ void check(const conv_case& k, std::uint64_t seed) {
   const bool may_winograd =
       !k.one_d && k.w[2] == 3 && k.w[3] == 3 && k.stride == 1 && k.w[0] >= 64 && k.w[1] >= 64;
   const tolerance tol = may_winograd ? winograd : direct_sum;
-  BOOST_TEST_CONTEXT((k.one_d ? "conv1d x " : "conv2d x ") << k.x.str() << " w " << k.w.str() << " stride "
-                                                              << k.stride << " padding " << k.padding) {
+  BOOST_TEST_CONTEXT((k.one_d ? "conv1d x " : slope ? "conv2d_leaky_relu x " : "conv2d x ")
+                     << k.x.str() << " w " << k.w.str() << " stride " << k.stride << " padding " << k.padding
+                     << " slope " << slope.value_or(-1)) {
     BOOST_TEST(rel_err(yc, yr) <= tol.max);
     BOOST_TEST(rms_rel_err(yc, yr) <= tol.rms);
     BOOST_TEST(rel_err(xc.grad(), xr.grad()) <= tol.max);
@@ -126,6 +131,27 @@ BOOST_AUTO_TEST_CASE(conv2d_cpu_matches_cpu_ref_on_superpoint_shapes) {
   };
   std::uint64_t seed = 1000;
   for (const auto& k : cases) check(k, seed += 4);
+}
+
+// The fused activation on every forward path: Winograd, the direct path, 1x1 products (one with
+// few columns, whose K split finishes the sums after the tiles), im2col products with stride 2.
+// Negative outputs are half of them, so a path that skips the activation fails on the forward, one
+// that applies it twice (or to partial sums) too.
+BOOST_AUTO_TEST_CASE(conv2d_leaky_relu_cpu_matches_cpu_ref) {
+  const std::vector<conv_case> cases = {
+      {{2, 64, 21, 30}, {67, 64, 3, 3}, 1, 1, true, false},    // Winograd (96 tiles), masked edge tiles
+      {{2, 5, 17, 23}, {11, 5, 3, 3}, 1, 1, true, false},      // direct
+      {{2, 1, 30, 40}, {64, 1, 3, 3}, 1, 1, true, false},      // direct, SuperPoint's first layer
+      {{2, 96, 15, 20}, {65, 96, 1, 1}, 1, 0, true, false},    // 1x1 product
+      {{1, 6144, 3, 5}, {24, 6144, 1, 1}, 1, 0, false, false}, // 1x1 product, K split on 2 threads
+      {{2, 7, 31, 29}, {9, 7, 3, 3}, 2, 0, true, false},       // im2col, stride 2
+  };
+  const int before = num_threads();
+  set_num_threads(std::max(2, before));  // the K split needs two threads
+  std::uint64_t seed = 3000;
+  for (const double slope : {0.0, 0.1})
+    for (const auto& k : cases) check(k, seed += 4, slope);
+  set_num_threads(before);
 }
 
 BOOST_AUTO_TEST_CASE(conv1d_cpu_matches_cpu_ref) {

@@ -2,8 +2,12 @@
 
 #include <boost/mpl/list.hpp>
 
+#include <algorithm>
+#include <cmath>
+
 #include "kpt/ops/conv.hpp"
 #include "kpt/ops/matmul.hpp"
+#include "kpt/ops/pointwise.hpp"
 
 using namespace kpt;
 
@@ -73,6 +77,34 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(conv2d_gradients_by_hand, B, backends) {
   BOOST_TEST(w.grad().to_vector() == values({12, 16, 24, 28}));
   BOOST_TEST(x.grad().to_vector() == values({1, 3, 2, 4, 10, 6, 3, 7, 4}));
   BOOST_TEST(b.grad().to_vector() == values({4}));
+}
+
+// The fused op is the two ops in one: the same sums with the same activation, so the same bits,
+// forward and backward (the backward reads the activation's derivative off the output's sign).
+BOOST_AUTO_TEST_CASE_TEMPLATE(conv2d_leaky_relu_is_conv2d_then_the_activation, B, backends) {
+  for (const double slope : {0.0, 0.1}) {
+    BOOST_TEST_CONTEXT("slope " << slope) {
+      const auto x0 = test::random_tensor<float, B>({2, 5, 9, 11}, 1), w0 = test::random_tensor<float, B>({7, 5, 3, 3}, 2);
+      const auto b0 = test::random_tensor<float, B>({7}, 3);
+      auto run = [&](bool fused) {
+        auto x = x0.clone().requires_grad_(), w = w0.clone().requires_grad_(), b = b0.clone().requires_grad_();
+        auto y = fused ? conv2d_leaky_relu(x, w, b, {1, 1}, slope)
+                 : slope == 0 ? relu(conv2d(x, w, b, {1, 1}))
+                              : leaky_relu(conv2d(x, w, b, {1, 1}), slope);
+        autograd::backward(y, test::random_tensor<float, B>(y.shape(), 4));
+        return std::vector<std::vector<float>>{y.to_vector(), x.grad().to_vector(), w.grad().to_vector(),
+                                               b.grad().to_vector()};
+      };
+      const auto fused = run(true), apart = run(false);
+      for (std::size_t i = 0; i < fused.size(); ++i) BOOST_TEST(fused[i] == apart[i], boost::test_tools::per_element());
+      // Half of the outputs are negative: the activation did something.
+      BOOST_TEST(std::count(fused[0].begin(), fused[0].end(), 0.f) > index_t(fused[0].size() / 4) == (slope == 0));
+    }
+  }
+  const auto x = F<B>::zeros({1, 3, 8, 8}), w = F<B>::zeros({4, 3, 3, 3});
+  for (const double bad : {-0.1, std::nan("")})
+    BOOST_CHECK_EXCEPTION(conv2d_leaky_relu(x, w, {}, {}, bad), value_error,
+                          mentions<value_error>({"conv2d_leaky_relu", "slope"}));
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(conv1d_by_hand, B, backends) {

@@ -324,3 +324,58 @@ BOOST_AUTO_TEST_CASE(nn_seq_folds_eval_batch_norm_into_the_conv) {
   nn::net<then_relu, 3, double, cpu> c(rng(3));
   check(c, nn::at<0>(c), nn::at<1>(c), true);
 }
+
+// A conv2d absorbs the relu or leaky_relu after it (its kernel applies it) under no_grad; so does
+// a nested conv2d + batch_norm stack in eval mode. When autograd records, the ops run one by one.
+// Either way the same values (and gradients) as the layers one by one; a leaky_relu whose slope
+// is made negative at run time runs on its own.
+BOOST_AUTO_TEST_CASE(nn_seq_runs_the_activation_in_the_conv) {
+  using block = nn::seq<nn::conv2d<4, 3, nn::no_bias>, nn::batch_norm<>>;
+  using stack = nn::seq<nn::conv2d<5, 3>, nn::relu, nn::named<"block", block>, nn::leaky_relu<0.1>>;
+  nn::net<stack, 3, double, cpu> net(rng(4));
+  auto& conv = nn::at<0>(net);
+  auto& inner = nn::get<"block">(net);
+  auto& bconv = nn::at<0>(inner);
+  auto& bn = nn::at<1>(inner);
+  auto& act = nn::at<3>(net);
+  bn.running_mean = random_tensor<double, cpu>({4}, 31);
+  bn.running_var = random_tensor<double, cpu>({4}, 32, 0.2, 3.0);
+  const auto x0 = random_tensor<double, cpu>({2, 3, 7, 6}, 33);
+  const auto g = random_tensor<double, cpu>({2, 4, 7, 6}, 34);
+  const auto params = [&] {
+    return std::vector<tensor<double, cpu>*>{&conv.weight, &conv.bias, &bconv.weight, &bn.weight, &bn.bias};
+  };
+  // The output, then the gradients of x and of every parameter.
+  const auto run = [&](auto&& f) {
+    for (auto* p : params()) p->zero_grad();
+    auto x = x0.clone().requires_grad_();
+    auto y = f(x);
+    autograd::backward(y, g);
+    std::vector<tensor<double, cpu>> out{y.detach(), x.grad()};
+    for (auto* p : params()) out.push_back(p->grad().clone());
+    return out;
+  };
+  const auto one_by_one = [&](const tensor<double, cpu>& x) {
+    const auto h = kpt::relu(kpt::conv2d(x, conv.weight, conv.bias, conv.options));
+    const auto c = kpt::batch_norm(kpt::conv2d(h, bconv.weight, {}, bconv.options), bn.weight, bn.bias,
+                                   bn.running_mean, bn.running_var, bn.options);
+    return kpt::leaky_relu(c, act.slope);
+  };
+  const auto check = [&](const char* what) {
+    BOOST_TEST_CONTEXT(what) {
+      {
+        no_grad guard;  // fused
+        BOOST_TEST(kpt::test::max_rel_diff(net.forward(x0), one_by_one(x0)) < 1e-12);
+      }
+      const auto got = run([&](const auto& x) { return net.forward(x); }), want = run(one_by_one);
+      for (std::size_t i = 0; i < got.size(); ++i) BOOST_TEST(kpt::test::max_rel_diff(got[i], want[i]) < 1e-12);
+    }
+  };
+  net.eval();
+  check("eval");
+  act.slope = -0.1;
+  check("eval, negative slope");
+  act.slope = 0.1;
+  net.train();  // BatchNorm on batch statistics (the reference's runs update the running ones too)
+  check("training");
+}

@@ -9,21 +9,23 @@ namespace kpt::kernels {
 
 namespace {
 template <class T>
-void forward(const conv_geom& g, const T* x, const T* w, const T* bias, T* y) {
-  cpu_detail::dispatch([&](auto arch) { cpu_detail::conv2d_forward_simd(arch, g, x, w, bias, y); });
+void forward(const conv_geom& g, const T* x, const T* w, const T* bias, conv_activation act, T* y) {
+  cpu_detail::dispatch([&](auto arch) { cpu_detail::conv2d_forward_simd(arch, g, x, w, bias, act, y); });
 }
 }  // namespace
 
-void conv2d_forward(cpu, const conv_geom& g, const float* x, const float* w, const float* bias, float* y) {
+void conv2d_forward(cpu, const conv_geom& g, const float* x, const float* w, const float* bias, conv_activation act,
+                    float* y) {
   if (cpu_detail::conv_bf16_emulated()) {
     const auto xb = cpu_detail::bf16_copy(x, g.x_numel()), wb = cpu_detail::bf16_copy(w, g.w_numel());
-    forward(g, xb.data(), wb.data(), bias, y);
+    forward(g, xb.data(), wb.data(), bias, act, y);
     return;
   }
-  forward(g, x, w, bias, y);
+  forward(g, x, w, bias, act, y);
 }
-void conv2d_forward(cpu, const conv_geom& g, const double* x, const double* w, const double* bias, double* y) {
-  forward(g, x, w, bias, y);
+void conv2d_forward(cpu, const conv_geom& g, const double* x, const double* w, const double* bias, conv_activation act,
+                    double* y) {
+  forward(g, x, w, bias, act, y);
 }
 
 #define KPT_CONV(T)                                                                                  \

@@ -68,17 +68,17 @@ void pad_rows(const T* img, index_t C, index_t H, index_t W, index_t PW, index_t
 
 // A stride-1 convolution of N images [C, H, W] (src, src_batch elements apart) zero-padded by
 // PH, PW, with weights already packed by pack_a as O rows of K = C*KH*KW taps ordered (c, i, j):
-// dst [N, O, HO, WO] = A * B + bias (nullable).
+// dst [N, O, HO, WO] = act(A * B + bias (nullable)).
 template <class Arch, class T>
 struct direct_conv {
   index_t N, C, H, W, O, KH, KW, PH, PW;
   const T* src;
   index_t src_batch;
 
-  void run(const T* apack, const T* bias, T* dst) const;
+  void run(const T* apack, const T* bias, kernels::conv_activation act, T* dst) const;
 
  private:
-  void run_masked(const T* apack, const T* bias, T* dst) const;
+  void run_masked(const T* apack, const T* bias, kernels::conv_activation act, T* dst) const;
 };
 
 // Where the lanes of one vector of a tile go: out + dst + lane for the lanes in mask. A vector
@@ -89,7 +89,7 @@ struct tile_piece {
 };
 inline constexpr int pieces_per_vector = 2;
 
-// C tile (mr <= MR rows of output planes `plane` apart, NV vectors) = bias + A panel * B(k, col)
+// C tile (mr <= MR rows of output planes `plane` apart, NV vectors) = act(bias + A panel * B(k, col))
 // with B rows at b + off[k], summed over all K taps at once (K is short: direct_conv_max_taps).
 // A tile that lands whole inside one output row (most of them) has straight >= 0, the offset of
 // its first column, and stores its vectors plainly; the others go through their pieces. With 27
@@ -98,7 +98,7 @@ inline constexpr int pieces_per_vector = 2;
 template <class Arch, class T>
 inline void direct_tile(index_t K, const T* __restrict a, const T* b, const index_t* off, T* out, index_t plane,
                         index_t mr, const tile_piece (&pieces)[gemm_blocking<Arch, T>::NV][pieces_per_vector],
-                        index_t straight, const T* bias) {
+                        index_t straight, const T* bias, const kernels::conv_activation* act) {
   using BL = gemm_blocking<Arch, T>;
   using V = typename BL::V;
   using LO = lane_ops<Arch, T>;
@@ -111,6 +111,12 @@ inline void direct_tile(index_t K, const T* __restrict a, const T* b, const inde
   for (index_t k = 0; k < K; ++k) {
     rank1_update<Arch, T>(acc, a, b + off[k], xsimd::unaligned_mode{});
     a += MR;
+  }
+  if (act) {
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[r][v] = activate(*act, acc[r][v]);
   }
   if (straight >= 0) {
 #pragma GCC unroll 16
@@ -137,16 +143,16 @@ inline void direct_tile(index_t K, const T* __restrict a, const T* b, const inde
 }
 
 template <class Arch, class T>
-void direct_conv<Arch, T>::run(const T* apack, const T* bias, T* dst) const {
+void direct_conv<Arch, T>::run(const T* apack, const T* bias, kernels::conv_activation act, T* dst) const {
   if constexpr (!has_lane_ops<Arch, T>) {
     throw std::logic_error("direct_conv: this arch has no masked vector stores; check direct_conv_fits first");
   } else {
-    run_masked(apack, bias, dst);
+    run_masked(apack, bias, act, dst);
   }
 }
 
 template <class Arch, class T>
-void direct_conv<Arch, T>::run_masked(const T* apack, const T* bias, T* dst) const {
+void direct_conv<Arch, T>::run_masked(const T* apack, const T* bias, kernels::conv_activation act, T* dst) const {
   using BL = gemm_blocking<Arch, T>;
   constexpr index_t MR = BL::MR, NV = BL::NV, L = BL::lanes, NR = BL::NR;
   const index_t Wp = W + 2 * PW, HO = H + 2 * PH - KH + 1, WO = Wp - KW + 1;
@@ -199,7 +205,8 @@ void direct_conv<Arch, T>::run_masked(const T* apack, const T* bias, T* dst) con
           }
         for (index_t p = 0; p < mpanels; ++p)
           direct_tile<Arch, T>(K, apack + p * K * MR, band + j0, off.data(), out + p * MR * plane_out, plane_out,
-                               std::min(MR, O - p * MR), pieces, straight, bias ? bias + p * MR : nullptr);
+                               std::min(MR, O - p * MR), pieces, straight, bias ? bias + p * MR : nullptr,
+                               act.on ? &act : nullptr);
       }
     }
   });

@@ -14,7 +14,8 @@
 namespace kpt::cpu_detail {
 
 template <class Arch, class T>
-void conv2d_forward_simd(Arch, const kernels::conv_geom& g, const T* x, const T* w, const T* bias, T* y);
+void conv2d_forward_simd(Arch, const kernels::conv_geom& g, const T* x, const T* w, const T* bias,
+                         kernels::conv_activation act, T* y);
 template <class Arch, class T>
 void conv2d_backward_input_simd(Arch, const kernels::conv_geom& g, const T* gy, const T* w, T* gx);
 template <class Arch, class T>
@@ -292,10 +293,11 @@ inline bool is_pointwise(const kernels::conv_geom& g) {
 }
 
 template <class Arch, class T>
-void conv2d_forward_simd(Arch, const kernels::conv_geom& g, const T* x, const T* w, const T* bias, T* y) {
+void conv2d_forward_simd(Arch, const kernels::conv_geom& g, const T* x, const T* w, const T* bias,
+                         kernels::conv_activation act, T* y) {
   if (winograd_fits<Arch, T>(g)) {
     winograd_conv<Arch, T>{g.N, g.C, g.H, g.W, g.O, g.PH, g.PW, x, g.C * g.H * g.W}.forward(w, g.C * 9, 9, false,
-                                                                                           bias, y);
+                                                                                           bias, act, y);
     return;
   }
   const index_t M = g.O, K = g.C * g.KH * g.KW, N = g.HO * g.WO;
@@ -306,8 +308,10 @@ void conv2d_forward_simd(Arch, const kernels::conv_geom& g, const T* x, const T*
   job.apack = apack.get();
   job.c = y, job.ldc = N, job.c_batch = M * N;
   job.bias = bias;
+  job.act = act;
   if (direct_conv_fits<Arch, T>(g.KH, g.KW, g.SH, g.SW, g.WO, K)) {
-    direct_conv<Arch, T>{g.N, g.C, g.H, g.W, g.O, g.KH, g.KW, g.PH, g.PW, x, g.C * g.H * g.W}.run(apack.get(), bias, y);
+    direct_conv<Arch, T>{g.N, g.C, g.H, g.W, g.O, g.KH, g.KW, g.PH, g.PW, x, g.C * g.H * g.W}.run(apack.get(), bias,
+                                                                                                   act, y);
   } else if (is_pointwise(g)) {
     gemm_run<Arch>(job, pack_b_strided<Arch, T>{x, g.C * g.H * g.W, g.H * g.W, 1});
   } else {
@@ -324,7 +328,7 @@ void conv2d_backward_input_simd(Arch, const kernels::conv_geom& g, const T* gy, 
   // (o, i, j) of dYpad(o, h+i, w+j) * w(o, c, KH-1-i, KW-1-j); flipping both axes reverses t.
   if (winograd_fits<Arch, T>(g) && g.PH <= 2 && g.PW <= 2) {
     winograd_conv<Arch, T>{g.N, g.O, g.HO, g.WO, g.C, 2 - g.PH, 2 - g.PW, gy, g.O * g.HO * g.WO}.forward(
-        w, 9, g.C * 9, true, nullptr, gx);
+        w, 9, g.C * 9, true, nullptr, {}, gx);
     return;
   }
   const index_t M = g.C, taps = g.KH * g.KW, K = g.O * taps, N = g.H * g.W;
@@ -341,7 +345,7 @@ void conv2d_backward_input_simd(Arch, const kernels::conv_geom& g, const T* gy, 
   pack_a<Arch>(M, K, wt.get(), K, 1, apack.get(), K, 0);
   if (direct) {
     direct_conv<Arch, T>{g.N, g.O, g.HO, g.WO, g.C, g.KH, g.KW, g.KH - 1 - g.PH, g.KW - 1 - g.PW, gy, g.O * g.HO * g.WO}
-        .run(apack.get(), nullptr, gx);
+        .run(apack.get(), nullptr, {}, gx);
     return;
   }
   gemm_job<T> job;
@@ -406,7 +410,7 @@ void conv2d_backward_bias_simd(Arch, const kernels::conv_geom& g, const T* gy, T
 
 #define KPT_CONV_INSTANTIATE(T)                                                                                  \
   template void conv2d_forward_simd<KPT_CPU_ARCH, T>(KPT_CPU_ARCH, const kernels::conv_geom&, const T*, const T*, \
-                                                     const T*, T*);                                             \
+                                                     const T*, kernels::conv_activation, T*);                   \
   template void conv2d_backward_input_simd<KPT_CPU_ARCH, T>(KPT_CPU_ARCH, const kernels::conv_geom&, const T*,   \
                                                             const T*, T*);                                      \
   template void conv2d_backward_weight_simd<KPT_CPU_ARCH, T>(KPT_CPU_ARCH, const kernels::conv_geom&, const T*,  \

@@ -126,10 +126,11 @@ struct winograd_conv {
   const T* x;
   index_t x_batch;
 
-  // y = conv(x, w) + bias (nullable). Weight (o, c, i, j) is read at w[o*w_os + c*w_cs + tap],
+  // y = act(conv(x, w) + bias (nullable)). Weight (o, c, i, j) is read at w[o*w_os + c*w_cs + tap],
   // tap = i*3 + j, or 8 - tap when `flip` (the input gradient runs as the convolution of dY with
   // the kernel flipped and its two channel axes swapped).
-  void forward(const T* w, index_t w_os, index_t w_cs, bool flip, const T* bias, T* y) const;
+  void forward(const T* w, index_t w_os, index_t w_cs, bool flip, const T* bias, kernels::conv_activation act,
+               T* y) const;
   // gw [O, C, 3, 3] = dL/dw for dL/dy = gy [N, O, HO, WO]: the same transforms run backwards,
   // dU_xi (O x C) = Z_xi (O x tiles) * V_xi^T with Z = A dY A^T, then gw = G^T dU G.
   void backward_weight(const T* gy, T* gw) const;
@@ -175,14 +176,16 @@ struct winograd_conv {
   // outputs that exist (0 for the others when loading).
   static void load_blocks(const group& gr, index_t WO, const T* plane, V (&b)[4][4]);
   static void store_blocks(const group& gr, index_t WO, T* plane, const V (&b)[4][4]);
-  void forward_simd(const T* w, index_t w_os, index_t w_cs, bool flip, const T* bias, T* y) const;
+  void forward_simd(const T* w, index_t w_os, index_t w_cs, bool flip, const T* bias, kernels::conv_activation act,
+                    T* y) const;
   void backward_weight_simd(const T* gy, T* gw) const;
 };
 
 template <class Arch, class T>
-void winograd_conv<Arch, T>::forward(const T* w, index_t w_os, index_t w_cs, bool flip, const T* bias, T* y) const {
+void winograd_conv<Arch, T>::forward(const T* w, index_t w_os, index_t w_cs, bool flip, const T* bias,
+                                     kernels::conv_activation act, T* y) const {
   if constexpr (has_winograd<Arch, T>) {
-    forward_simd(w, w_os, w_cs, flip, bias, y);
+    forward_simd(w, w_os, w_cs, flip, bias, act, y);
   } else {
     throw std::logic_error("winograd_conv: float on AVX-512 or AVX2 only; check winograd_fits first");
   }
@@ -383,7 +386,7 @@ void winograd_conv<Arch, T>::for_each_chunk(const tiling& tl, F&& f) const {
 
 template <class Arch, class T>
 void winograd_conv<Arch, T>::forward_simd(const T* w, index_t w_os, index_t w_cs, bool flip, const T* bias,
-                                          T* y) const {
+                                          kernels::conv_activation act, T* y) const {
   using LO = lane_ops<Arch, float>;
   constexpr index_t MR = gemm_blocking<Arch, T>::MR;
   static_assert(L == 2 * MR, "winograd_conv: the weight transform writes pairs of panel columns per vector");
@@ -442,7 +445,7 @@ void winograd_conv<Arch, T>::forward_simd(const T* w, index_t w_os, index_t w_cs
     job.c = mb, job.ldc = n_tiles, job.c_batch = O * n_tiles;
     gemm_run<Arch>(job, pack_b_strided<Arch, T>{vb, C * n_tiles, n_tiles, 1});
 
-    // Y = A^T M A (+ bias), stored as 4x4 blocks (masked at the right and bottom edges).
+    // Y = act(A^T M A (+ bias)), stored as 4x4 blocks (masked at the right and bottom edges).
     parallel_for(0, (O + cpt - 1) / cpt, 1, [&](index_t lo, index_t hi) {
       for (index_t o = lo * cpt; o < std::min(O, hi * cpt); ++o) {
         const V b0(bias ? bias[o] : T(0));
@@ -461,6 +464,9 @@ void winograd_conv<Arch, T>::forward_simd(const T* w, index_t w_os, index_t w_cs
             winograd::output_1d(col, v);
             for (int i = 0; i < 4; ++i) out[i][j] = v[i] + b0;
           }
+          if (act.on)
+            for (auto& row : out)
+              for (V& v : row) v = activate(act, v);
           store_blocks(gr, tl.WO, y + (gr.n0 * O + o) * tl.HO * tl.WO, out);
         }
       }

@@ -12,6 +12,7 @@
 //    private partial sums when the output is too small to keep every thread busy.
 // This header has no kernels of its own to instantiate; conv_simd.hpp and matmul_simd.hpp use it.
 #include "kpt/core/shape.hpp"
+#include "kpt/kernels/conv.hpp"
 
 #ifdef KPT_CPU_ARCH
 #include <tbb/task_arena.h>
@@ -20,6 +21,7 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <stdexcept>
 #include <type_traits>
 #include <vector>
 
@@ -248,6 +250,22 @@ inline void transpose_square(__m256 (&r)[8]) { transpose8(r); }
 // (rounding error grows with KC + K/KC, not K).
 enum class tile_init { zero, load, bias };
 
+// A forward convolution's fused activation (kernels::conv_activation, `on`) on a vector, applied
+// to finished sums in registers before they are stored; as the relu and leaky_relu kernels.
+template <class V>
+[[gnu::always_inline]] inline V activate(const kernels::conv_activation& act, V v) {
+  using T = typename V::value_type;
+  if (act.slope == 0) return xsimd::select(v < V(T(0)), V(T(0)), v);
+  return xsimd::select(v > V(T(0)), v, v * V(T(act.slope)));
+}
+// The same on one value.
+template <class T>
+T activate_one(const kernels::conv_activation& act, T v) {
+  if (!act.on) return v;
+  if (act.slope == 0) return v < T(0) ? T(0) : v;
+  return v > T(0) ? v : v * T(act.slope);
+}
+
 // One k step of a micro-kernel: the MR x NR register tile += A column (MR values at a) times
 // B row (NR values at b, loaded in Mode).
 template <class Arch, class T, class Mode>
@@ -268,10 +286,11 @@ template <class Arch, class T, class Mode>
   }
 }
 
-// C tile (MR x NR at c, row stride ldc) (+)= A panel (kc x MR) * B micro-panel (kc x NR).
+// C tile (MR x NR at c, row stride ldc) (+)= A panel (kc x MR) * B micro-panel (kc x NR), then
+// act (nullable: none) when this is the tile's last block of K.
 template <class Arch, class T>
 inline void micro_kernel(index_t kc, const T* __restrict a, const T* __restrict b, T* c, index_t ldc, tile_init init,
-                         const T* bias) {
+                         const T* bias, const kernels::conv_activation* act) {
   using BL = gemm_blocking<Arch, T>;
   using V = typename BL::V;
   constexpr int MR = BL::MR, NV = BL::NV, L = BL::lanes, NR = BL::NR;
@@ -298,6 +317,12 @@ inline void micro_kernel(index_t kc, const T* __restrict a, const T* __restrict 
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) acc[r][v] += V::load_unaligned(c + r * ldc + v * L);
   }
+  if (act) {
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[r][v] = activate(*act, acc[r][v]);
+  }
 #pragma GCC unroll 16
   for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 4
@@ -307,11 +332,11 @@ inline void micro_kernel(index_t kc, const T* __restrict a, const T* __restrict 
 // A tile of mr <= MR rows and nr <= NR columns: edge tiles go through a full-size scratch tile.
 template <class Arch, class T>
 inline void gemm_tile(index_t kc, const T* a, const T* b, T* c, index_t ldc, index_t mr, index_t nr, tile_init init,
-                      const T* bias) {
+                      const T* bias, const kernels::conv_activation* act) {
   using BL = gemm_blocking<Arch, T>;
   constexpr int MR = BL::MR, NR = BL::NR;
   if (mr == MR && nr == NR) {
-    micro_kernel<Arch, T>(kc, a, b, c, ldc, init, bias);
+    micro_kernel<Arch, T>(kc, a, b, c, ldc, init, bias, act);
     return;
   }
   alignas(64) T tmp[MR * NR] = {};
@@ -319,13 +344,14 @@ inline void gemm_tile(index_t kc, const T* a, const T* b, T* c, index_t ldc, ind
   if (init == tile_init::load)
     for (index_t r = 0; r < mr; ++r) std::copy_n(c + r * ldc, nr, tmp + r * NR);
   if (init == tile_init::bias) std::copy_n(bias, mr, bias_tmp);
-  micro_kernel<Arch, T>(kc, a, b, tmp, NR, init, bias_tmp);
+  micro_kernel<Arch, T>(kc, a, b, tmp, NR, init, bias_tmp, act);
   for (index_t r = 0; r < mr; ++r) std::copy_n(tmp + r * NR, nr, c + r * ldc);
 }
 
 // One GEMM call. apack: A packed by pack_a (apack_batch elements apart per batch, 0 = shared).
 // C_b at c + b*c_batch, row stride ldc; c_batch == 0 with batch > 1 sums every batch into C.
-// bias (per row of C, nullable) is added unless accumulate.
+// bias (per row of C, nullable) is added unless accumulate; act (a forward convolution's fused
+// activation) is applied to the finished C unless accumulate or summed.
 template <class T>
 struct gemm_job {
   index_t batch = 1, M = 0, N = 0, K = 0;
@@ -335,6 +361,7 @@ struct gemm_job {
   index_t ldc = 0, c_batch = 0;
   const T* bias = nullptr;
   bool accumulate = false;
+  kernels::conv_activation act;
 };
 
 // Runs a job. packb(b, k0, kc, j0, nc, dst) must write B_b rows [k0, k0+kc) x columns
@@ -347,12 +374,14 @@ void gemm_run(const gemm_job<T>& job, const PackB& packb) {
   const index_t M = job.M, N = job.N, K = job.K;
   if (M == 0 || N == 0 || job.batch == 0) return;
   const bool summed = job.c_batch == 0 && job.batch > 1;  // every batch adds into one C
+  if (job.act.on && (summed || job.accumulate))
+    throw std::logic_error("gemm_run: an activation applies to a finished product only (not accumulate or summed)");
 
-  if (K == 0) {  // an empty sum: C = bias or 0 (or unchanged)
+  if (K == 0) {  // an empty sum: C = act(bias or 0) (or unchanged)
     if (job.accumulate) return;
     for (index_t b = 0; b < (summed ? 1 : job.batch); ++b)
       for (index_t i = 0; i < M; ++i)
-        std::fill_n(job.c + b * job.c_batch + i * job.ldc, N, job.bias ? job.bias[i] : T(0));
+        std::fill_n(job.c + b * job.c_batch + i * job.ldc, N, activate_one(job.act, job.bias ? job.bias[i] : T(0)));
     return;
   }
 
@@ -393,6 +422,8 @@ void gemm_run(const gemm_job<T>& job, const PackB& packb) {
       ldc = N;
       first = tile_init::zero;
     }
+    // The activation goes with the last block of K unless the K split's reduction finishes C.
+    const kernels::conv_activation* act = job.act.on && ksplit == 1 ? &job.act : nullptr;
     const T* apack = job.apack + (summed ? bsum : b) * job.apack_batch;
     const index_t bsrc = summed ? bsum : b;
     const index_t ncp = std::min<index_t>(NC / NR, pn1 - pn0);
@@ -404,12 +435,13 @@ void gemm_run(const gemm_job<T>& job, const PackB& packb) {
         const index_t kc = std::min(KC, k1 - kk);
         packb(bsrc, kk, kc, j0, nc, bbuf.get());
         const tile_init init = kk == k0 ? first : tile_init::load;
+        const kernels::conv_activation* last = kk + kc == k1 ? act : nullptr;
         for (index_t p = pm0; p < pm1; ++p) {
           const index_t mr = std::min(MR, M - p * MR);
           const T* ap = apack + (p * K + kk) * MR;
           for (index_t q = jc; q < jce; ++q)
             gemm_tile<Arch, T>(kc, ap, bbuf.get() + (q - jc) * kc * NR, c + p * MR * ldc + q * NR, ldc, mr,
-                               std::min(NR, N - q * NR), init, bias ? bias + p * MR : nullptr);
+                               std::min(NR, N - q * NR), init, bias ? bias + p * MR : nullptr, last);
         }
       }
     }
@@ -429,7 +461,7 @@ void gemm_run(const gemm_job<T>& job, const PackB& packb) {
       }
     });
     if (ksplit > 1) {
-      // C += the partial sums of splits 1..ksplit-1, row by row.
+      // C += the partial sums of splits 1..ksplit-1, row by row, then the activation.
       parallel_for(0, images * M, std::max<index_t>(1, elementwise_grain / (N * ksplit)), [&](index_t lo, index_t hi) {
         using V = typename BL::V;
         constexpr index_t L = BL::lanes;
@@ -441,6 +473,11 @@ void gemm_run(const gemm_job<T>& job, const PackB& packb) {
             index_t j = 0;
             for (; j + L <= N; j += L) (V::load_unaligned(cr + j) + V::load_unaligned(pr + j)).store_unaligned(cr + j);
             for (; j < N; ++j) cr[j] += pr[j];
+          }
+          if (job.act.on) {
+            index_t j = 0;
+            for (; j + L <= N; j += L) activate(job.act, V::load_unaligned(cr + j)).store_unaligned(cr + j);
+            for (; j < N; ++j) cr[j] = activate_one(job.act, cr[j]);
           }
         }
       });

@@ -8,7 +8,8 @@
 // [N, C, L] and [N, C, 1, L] are identical, so backends implement only the 2-D kernels.
 //
 // Backends implement, as overloads on their tag (T = float, double):
-//   conv2d_forward(B, const conv_geom&, const T* x, const T* w, const T* bias /*nullable*/, T* y)
+//   conv2d_forward(B, const conv_geom&, const T* x, const T* w, const T* bias /*nullable*/,
+//                  conv_activation act, T* y)                                     // y = act(conv + bias)
 //   conv2d_backward_input(B, const conv_geom&, const T* gy, const T* w, T* gx)      // gx = dL/dx
 //   conv2d_backward_weight(B, const conv_geom&, const T* x, const T* gy, T* gw)     // gw = dL/dw
 //   conv2d_backward_bias(B, const conv_geom&, const T* gy, T* gb)                   // gb = dL/dbias
@@ -28,6 +29,16 @@ struct conv_geom {
   index_t y_numel() const { return N * O * HO * WO; }
   // Multiply-adds of the forward pass (each backward pass costs the same again).
   double macs() const { return double(N) * double(O) * double(HO * WO) * double(C * KH * KW); }
+};
+
+// The activation a forward pass applies to each output after the bias, so that a ReLU after the
+// convolution costs no pass of its own over y: when `on`, y > 0 ? y : slope * y (slope 0: ReLU,
+// whose negative outputs are +0 as torch's). NaN passes through. Slopes are >= 0 (ops check),
+// so the output's sign tells the input's and the backward pass needs only y. A backend rounds
+// as its own relu / leaky_relu kernels do, so that the fused op equals the two ops exactly.
+struct conv_activation {
+  bool on = false;
+  double slope = 0;
 };
 
 // Geometry of a 2-D convolution of x [N, C, H, W] with w [O, C, KH, KW]. `op` names the caller

@@ -7,12 +7,13 @@
 // unless it is nn::named<"x", ...> or adds no level (nn::fork, nn::residual, nn::unused of such).
 // Parameter-free elements (relu, pools, taps) take positions too, exactly as in PyTorch.
 //
-// A stack that starts with a conv2d and a batch_norm (KP2D's conv blocks, rpautrat's SuperPoint
-// blocks with BatchNorm before the ReLU) runs them as one convolution with the BatchNorm folded in
-// while the BatchNorm is in eval mode (nn/conv_bn.hpp).
+// A conv2d absorbs what follows it where it can (nn/conv_fusion.hpp): a batch_norm in eval mode
+// (folded into its weights), then a relu or leaky_relu (applied by the convolution kernel); a
+// nested seq that is exactly conv2d, batch_norm absorbs the activation after it likewise.
+#include <optional>
 #include <tuple>
 
-#include "kpt/nn/conv_bn.hpp"
+#include "kpt/nn/conv_fusion.hpp"
 #include "kpt/nn/module.hpp"
 
 namespace kpt::nn {
@@ -67,16 +68,7 @@ struct seq<Specs...>::bound {
   // Initialised from kpt::rng(0).
   bound() : bound(rng(0)) {}
 
-  auto run(const tensor<T, B>& x, tap_env<T, B>& env) {
-    if constexpr (size >= 2) {
-      if constexpr (detail::conv_bn_pair<std::tuple_element_t<0, tuple_type>, std::tuple_element_t<1, tuple_type>>) {
-        auto& bn = detail::unwrap_named(std::get<1>(layers));
-        if (!bn.options.training)
-          return run_from<2>(detail::conv_bn_eval(detail::unwrap_named(std::get<0>(layers)), bn, x), env);
-      }
-    }
-    return run_from<0>(x, env);
-  }
+  auto run(const tensor<T, B>& x, tap_env<T, B>& env) { return run_from<0>(x, env); }
   auto forward(const tensor<T, B>& x) {
     tap_env<T, B> env;
     return run(x, env);
@@ -95,19 +87,68 @@ struct seq<Specs...>::bound {
   }
   void eval() { train(false); }
 
-  // Elements First.. applied in turn (x itself when First == size).
-  template <std::size_t First>
-  auto run_from(const tensor<T, B>& x, tap_env<T, B>& env) {
-    if constexpr (First == size) {
+  // Elements I.. applied in turn (x itself when I == size), a convolution together with what it
+  // absorbs (nn/conv_fusion.hpp).
+  template <std::size_t I>
+  auto run_from(tensor<T, B> x, tap_env<T, B>& env) {
+    if constexpr (I == size) {
       return x;
     } else {
-      tensor<T, B> y = x;
-      [&]<std::size_t... I>(std::index_sequence<I...>) {
-        ((y = detail::run(std::get<First + I>(layers), y, env)), ...);
-      }(std::make_index_sequence<size - 1 - First>{});
-      return detail::run(std::get<size - 1>(layers), y, env);
+      using L = std::tuple_element_t<I, tuple_type>;
+      if constexpr (conv_bn_at<I>()) {
+        const auto& conv = detail::unwrap_named(std::get<I>(layers));
+        const auto& bn = detail::unwrap_named(std::get<I + 1>(layers));
+        if (!bn.options.training) {
+          if constexpr (absorbs_activation<I + 2>())
+            if (const auto slope = fused_slope<I + 2>())
+              return then_run<I + 3>(detail::conv_bn_eval(conv, bn, x, slope), x, env);
+          return then_run<I + 2>(detail::conv_bn_eval(conv, bn, x, std::nullopt), x, env);
+        }
+      } else if constexpr (detail::conv2d_layer<detail::unwrapped_t<L>> && absorbs_activation<I + 1>()) {
+        const auto& conv = detail::unwrap_named(std::get<I>(layers));
+        if (const auto slope = fused_slope<I + 1>())
+          return then_run<I + 2>(detail::conv_activated(conv, x, conv.weight, conv.bias, slope), x, env);
+      } else if constexpr (detail::is_conv_bn_stack<detail::unwrapped_t<L>>() && absorbs_activation<I + 1>()) {
+        const auto& stack = detail::unwrap_named(std::get<I>(layers));
+        const auto& bn = detail::unwrap_named(std::get<1>(stack.layers));
+        if (!bn.options.training)
+          if (const auto slope = fused_slope<I + 1>())
+            return then_run<I + 2>(
+                detail::conv_bn_eval(detail::unwrap_named(std::get<0>(stack.layers)), bn, x, slope), x, env);
+      }
+      if constexpr (I + 1 == size) return detail::run(std::get<I>(layers), x, env);
+      else return then_run<I + 1>(detail::run(std::get<I>(layers), x, env), x, env);
     }
   }
+  // Elements J.. on y, the output of the ones before, once their input x is let go: an
+  // intermediate result that nothing else holds (no op saved it) is freed as soon as it is used,
+  // not when the whole stack returns.
+  template <std::size_t J>
+  auto then_run(tensor<T, B> y, tensor<T, B>& x, tap_env<T, B>& env) {
+    x = {};
+    return run_from<J>(std::move(y), env);
+  }
+  // Whether elements I, I + 1 are a conv2d and a batch_norm.
+  template <std::size_t I>
+  static consteval bool conv_bn_at() {
+    if constexpr (I + 1 < size)
+      return detail::conv_bn_pair<std::tuple_element_t<I, tuple_type>, std::tuple_element_t<I + 1, tuple_type>>;
+    else return false;
+  }
+  // Whether element J is an activation a convolution before it may absorb, and its slope when it
+  // does now (leaky_relu's slope may be changed at run time to a negative one).
+  template <std::size_t J>
+  static consteval bool absorbs_activation() {
+    if constexpr (J < size) return detail::activation_layer<detail::unwrapped_t<std::tuple_element_t<J, tuple_type>>>;
+    else return false;
+  }
+  template <std::size_t J>
+  std::optional<double> fused_slope() {
+    const double slope = detail::unwrap_named(std::get<J>(layers)).fused_slope();
+    if (slope >= 0) return slope;
+    return std::nullopt;
+  }
+
   void reset_parameters(rng& g) {
     std::apply([&g](auto&... l) { (detail::reset(l, g), ...); }, layers);
   }

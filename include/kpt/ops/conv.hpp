@@ -1,7 +1,11 @@
 #pragma once
-// conv2d and conv1d (cross-correlation, as PyTorch): forward and gradients to input, weight, bias.
+// conv2d and conv1d (cross-correlation, as PyTorch): forward and gradients to input, weight, bias;
+// conv2d_leaky_relu, the convolution with a (leaky) ReLU fused into its forward kernel.
+#include <cmath>
+
 #include "kpt/autograd/apply.hpp"
 #include "kpt/kernels/conv.hpp"
+#include "kpt/kernels/pointwise.hpp"
 
 namespace kpt {
 
@@ -22,22 +26,33 @@ template <bool OneD, class T, class B>
 struct conv_op {
   static constexpr std::string_view name = OneD ? "conv1d" : "conv2d";
   kernels::conv_geom geom;
+  kernels::conv_activation act;
   tensor<T, B> x, w;  // saved for backward: x for the weight gradient, w for the input gradient
+  tensor<T, B> y;     // with an activation: its output, whose sign gives the activation's derivative
 
   tensor<T, B> forward(const autograd::op_context<3>& ctx, const tensor<T, B>& in, const tensor<T, B>& weight,
                        const tensor<T, B>& bias) {
     const auto& g = geom;
-    auto y = tensor<T, B>::empty(OneD ? kpt::shape{g.N, g.O, g.WO} : kpt::shape{g.N, g.O, g.HO, g.WO});
-    conv2d_forward(B{}, g, in.data(), weight.data(), bias.defined() ? bias.data() : nullptr, y.data());
+    auto out = tensor<T, B>::empty(OneD ? kpt::shape{g.N, g.O, g.WO} : kpt::shape{g.N, g.O, g.HO, g.WO});
+    conv2d_forward(B{}, g, in.data(), weight.data(), bias.defined() ? bias.data() : nullptr, act, out.data());
     if (ctx.recording) {
       if (ctx.needs(1)) x = in;
       if (ctx.needs(0)) w = weight;
+      if (act.on) y = out.detach();  // detached: out's node holds this op, so out would be a cycle
     }
-    return y;
+    return out;
   }
 
-  void backward(const autograd::op_context<3>& ctx, const tensor<T, B>& gy, std::array<tensor<T, B>, 3>& grads) {
+  void backward(const autograd::op_context<3>& ctx, const tensor<T, B>& gy_out, std::array<tensor<T, B>, 3>& grads) {
     const auto& g = geom;
+    // Through the activation first: dL/d(conv + bias) = gy where y > 0, slope * gy elsewhere.
+    tensor<T, B> gy = gy_out;
+    if (act.on) {
+      gy = tensor<T, B>::empty(gy_out.shape());
+      const kernels::unary_params p{act.slope == 0 ? kernels::unary_fn::relu : kernels::unary_fn::leaky_relu, act.slope};
+      // relu reads y; leaky_relu reads x > 0, which y > 0 tells for a slope >= 0
+      unary_backward(B{}, p, gy.numel(), y.data(), y.data(), gy_out.data(), gy.data());
+    }
     if (ctx.needs(0)) {
       grads[0] = tensor<T, B>::empty(OneD ? kpt::shape{g.N, g.C, g.W} : kpt::shape{g.N, g.C, g.H, g.W});
       conv2d_backward_input(B{}, g, gy.data(), w.data(), grads[0].data());
@@ -71,6 +86,23 @@ tensor<T, B> conv2d(const tensor<T, B>& x, const tensor<T, B>& w, const tensor<T
   ops_detail::conv_op<false, T, B> op;
   op.geom = kernels::make_conv2d("conv2d", x.shape(), w.shape(), bias.defined() ? &bias_shape : nullptr, opt.stride,
                                  opt.padding);
+  return autograd::apply(std::move(op), x, w, bias);
+}
+
+// leaky_relu(conv2d(x, w, bias, opt), slope), relu for slope 0, with the activation applied by the
+// convolution kernel as it stores each output: one pass over the output instead of two. The slope
+// must be >= 0 (the backward pass reads the derivative off the output's sign).
+template <Real T, Backend B>
+tensor<T, B> conv2d_leaky_relu(const tensor<T, B>& x, const tensor<T, B>& w, const tensor<T, B>& bias,
+                               conv2d_options opt, double slope) {
+  ops_detail::require_conv_inputs("conv2d_leaky_relu", x, w);
+  require<value_error>(std::isfinite(slope) && slope >= 0, "conv2d_leaky_relu: slope must be finite and >= 0, got ",
+                       slope, " (use conv2d followed by leaky_relu for a negative slope)");
+  const kpt::shape bias_shape = bias.defined() ? bias.shape() : kpt::shape{};
+  ops_detail::conv_op<false, T, B> op;
+  op.geom = kernels::make_conv2d("conv2d_leaky_relu", x.shape(), w.shape(), bias.defined() ? &bias_shape : nullptr,
+                                 opt.stride, opt.padding);
+  op.act = {true, slope};
   return autograd::apply(std::move(op), x, w, bias);
 }
 

@@ -14,6 +14,8 @@ struct leaky_relu {
   struct layer {
     double slope = Slope;
     tensor<T, B> forward(const tensor<T, B>& x) const { return kpt::leaky_relu(x, slope); }
+    // A conv2d before it applies it in its own kernel when slope >= 0 (nn/conv_fusion.hpp).
+    double fused_slope() const { return slope; }
   };
 };
 

@@ -11,6 +11,8 @@ struct relu {
   template <int In, class T, class B>
   struct layer {
     tensor<T, B> forward(const tensor<T, B>& x) const { return kpt::relu(x); }
+    // A conv2d before it applies it in its own kernel (nn/conv_fusion.hpp).
+    static constexpr double fused_slope() { return 0; }
   };
 };
 

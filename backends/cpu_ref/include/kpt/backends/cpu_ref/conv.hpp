@@ -8,7 +8,7 @@
 namespace kpt::kernels {
 
 template <class T>
-void conv2d_forward(cpu_ref, const conv_geom& g, const T* x, const T* w, const T* bias, T* y) {
+void conv2d_forward(cpu_ref, const conv_geom& g, const T* x, const T* w, const T* bias, conv_activation act, T* y) {
   for (index_t n = 0; n < g.N; ++n)
     for (index_t o = 0; o < g.O; ++o)
       for (index_t oh = 0; oh < g.HO; ++oh)
@@ -24,7 +24,10 @@ void conv2d_forward(cpu_ref, const conv_geom& g, const T* x, const T* w, const T
                 s += double(w[((o * g.C + c) * g.KH + i) * g.KW + j]) * double(x[((n * g.C + c) * g.H + ih) * g.W + iw]);
               }
             }
-          y[((n * g.O + o) * g.HO + oh) * g.WO + ow] = T(s);
+          // rounded to T first, then (leaky) relu in double as the unary kernels (NaN passes)
+          const double v = double(T(s));
+          const double a = !act.on ? v : act.slope == 0 ? (v < 0 ? 0.0 : v) : (v > 0 ? v : v * act.slope);
+          y[((n * g.O + o) * g.HO + oh) * g.WO + ow] = T(a);
         }
 }
 
