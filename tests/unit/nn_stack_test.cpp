@@ -326,7 +326,7 @@ BOOST_AUTO_TEST_CASE(nn_seq_folds_eval_batch_norm_into_the_conv) {
 }
 
 // A conv2d absorbs the relu or leaky_relu after it (its kernel applies it) under no_grad; so does
-// a nested conv2d + batch_norm stack in eval mode. When autograd records, the ops run one by one.
+// a nested conv2d + batch_norm stack in eval mode. With gradients on, the ops run one by one.
 // Either way the same values (and gradients) as the layers one by one; a leaky_relu whose slope
 // is made negative at run time runs on its own.
 BOOST_AUTO_TEST_CASE(nn_seq_runs_the_activation_in_the_conv) {

@@ -15,6 +15,7 @@
 //   conv2d_backward_bias(B, const conv_geom&, const T* gy, T* gb)                   // gb = dL/dbias
 // Outputs are overwritten, never accumulated into.
 #include "kpt/core/shape.hpp"
+#include "kpt/kernels/pointwise.hpp"
 
 namespace kpt::kernels {
 
@@ -39,6 +40,9 @@ struct conv_geom {
 struct conv_activation {
   bool on = false;
   double slope = 0;
+
+  // The same map as an element-wise kernel's: relu for slope 0, leaky_relu otherwise.
+  unary_params as_unary() const { return {slope == 0 ? unary_fn::relu : unary_fn::leaky_relu, slope}; }
 };
 
 // Geometry of a 2-D convolution of x [N, C, H, W] with w [O, C, KH, KW]. `op` names the caller

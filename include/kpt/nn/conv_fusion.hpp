@@ -8,19 +8,18 @@
 //    O(weights x pixels) for the convolution) from ops, so gradients still reach the conv and
 //    BatchNorm parameters when autograd records.
 //  - a convolution (conv2d, such a folded pair, or a nested seq that is exactly one) then relu, or
-//    leaky_relu with a slope >= 0, while autograd does not record (inference under no_grad): the
-//    convolution kernel applies the activation as it stores each output
-//    (kpt::conv2d_leaky_relu), so the activation costs no pass of its own over the output
-//    (SuperPoint's conv-ReLU pairs; KeyPointNet's blocks in eval mode). When autograd records the
-//    two ops run apart: the fused op's backward would hold its output and two gradients at once
-//    (+200 MB at the peak of a SuperPoint training step, bench/macro), for a forward pass saved.
+//    leaky_relu with a slope >= 0, under no_grad (inference): the convolution kernel applies the
+//    activation as it stores each output (kpt::conv2d_leaky_relu), so the activation costs no pass
+//    of its own over the output (SuperPoint's conv-ReLU pairs; KeyPointNet's blocks in eval mode).
+//    With gradients on, the two ops run apart: the fused op's backward would hold its output and
+//    two gradients at once (+200 MB at the peak of a SuperPoint training step, bench/macro), for a
+//    forward pass saved.
 #include <concepts>
 #include <optional>
 #include <span>
 #include <tuple>
 #include <type_traits>
 
-#include "kpt/autograd/grad_mode.hpp"
 #include "kpt/ops/binary.hpp"
 #include "kpt/ops/conv.hpp"
 #include "kpt/ops/norm.hpp"
@@ -75,16 +74,12 @@ consteval bool is_conv_bn_stack() {
   }
 }
 
-// conv's convolution of x with weights w and bias b (undefined: none), then the activation of
-// the given slope (std::nullopt: none), in one op unless autograd records.
+// conv's convolution of x with weights w and bias b (undefined: none), then in the same op the
+// activation of the given slope (std::nullopt: none).
 template <class Conv, class T, class B>
 tensor<T, B> conv_activated(const Conv& conv, const tensor<T, B>& x, const tensor<T, B>& w, const tensor<T, B>& b,
                             std::optional<double> slope) {
-  if (!slope) return kpt::conv2d(x, w, b, conv.options);
-  const bool records = kpt::grad_enabled() && (x.requires_grad() || w.requires_grad() || b.requires_grad());
-  if (!records) return kpt::conv2d_leaky_relu(x, w, b, conv.options, *slope);
-  const auto y = kpt::conv2d(x, w, b, conv.options);
-  return *slope == 0 ? kpt::relu(y) : kpt::leaky_relu(y, *slope);
+  return slope ? kpt::conv2d_leaky_relu(x, w, b, conv.options, *slope) : kpt::conv2d(x, w, b, conv.options);
 }
 
 // conv followed by bn (in eval mode) as one convolution, then the activation of the given slope.

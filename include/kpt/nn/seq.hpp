@@ -8,11 +8,13 @@
 // Parameter-free elements (relu, pools, taps) take positions too, exactly as in PyTorch.
 //
 // A conv2d absorbs what follows it where it can (nn/conv_fusion.hpp): a batch_norm in eval mode
-// (folded into its weights), then a relu or leaky_relu (applied by the convolution kernel); a
-// nested seq that is exactly conv2d, batch_norm absorbs the activation after it likewise.
+// (folded into its weights), then, under no_grad, a relu or leaky_relu (applied by the
+// convolution kernel); a nested seq that is exactly conv2d, batch_norm absorbs the activation
+// after it likewise.
 #include <optional>
 #include <tuple>
 
+#include "kpt/autograd/grad_mode.hpp"
 #include "kpt/nn/conv_fusion.hpp"
 #include "kpt/nn/module.hpp"
 
@@ -136,7 +138,7 @@ struct seq<Specs...>::bound {
     else return false;
   }
   // Whether element J is an activation a convolution before it may absorb, and its slope when it
-  // does now (leaky_relu's slope may be changed at run time to a negative one).
+  // does now: under no_grad, with a slope >= 0 (leaky_relu's may be made negative at run time).
   template <std::size_t J>
   static consteval bool absorbs_activation() {
     if constexpr (J < size) return detail::activation_layer<detail::unwrapped_t<std::tuple_element_t<J, tuple_type>>>;
@@ -144,6 +146,7 @@ struct seq<Specs...>::bound {
   }
   template <std::size_t J>
   std::optional<double> fused_slope() {
+    if (kpt::grad_enabled()) return std::nullopt;
     const double slope = detail::unwrap_named(std::get<J>(layers)).fused_slope();
     if (slope >= 0) return slope;
     return std::nullopt;

@@ -5,7 +5,6 @@
 
 #include "kpt/autograd/apply.hpp"
 #include "kpt/kernels/conv.hpp"
-#include "kpt/kernels/pointwise.hpp"
 
 namespace kpt {
 
@@ -49,9 +48,8 @@ struct conv_op {
     tensor<T, B> gy = gy_out;
     if (act.on) {
       gy = tensor<T, B>::empty(gy_out.shape());
-      const kernels::unary_params p{act.slope == 0 ? kernels::unary_fn::relu : kernels::unary_fn::leaky_relu, act.slope};
       // relu reads y; leaky_relu reads x > 0, which y > 0 tells for a slope >= 0
-      unary_backward(B{}, p, gy.numel(), y.data(), y.data(), gy_out.data(), gy.data());
+      unary_backward(B{}, act.as_unary(), gy.numel(), y.data(), y.data(), gy_out.data(), gy.data());
     }
     if (ctx.needs(0)) {
       grads[0] = tensor<T, B>::empty(OneD ? kpt::shape{g.N, g.C, g.W} : kpt::shape{g.N, g.C, g.H, g.W});

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "kpt/core/backend.hpp"
+#include "kpt/backends/cpu_ref/pointwise.hpp"
 #include "kpt/kernels/conv.hpp"
 
 namespace kpt::kernels {
@@ -24,10 +25,9 @@ void conv2d_forward(cpu_ref, const conv_geom& g, const T* x, const T* w, const T
                 s += double(w[((o * g.C + c) * g.KH + i) * g.KW + j]) * double(x[((n * g.C + c) * g.H + ih) * g.W + iw]);
               }
             }
-          // rounded to T first, then (leaky) relu in double as the unary kernels (NaN passes)
-          const double v = double(T(s));
-          const double a = !act.on ? v : act.slope == 0 ? (v < 0 ? 0.0 : v) : (v > 0 ? v : v * act.slope);
-          y[((n * g.O + o) * g.HO + oh) * g.WO + ow] = T(a);
+          // rounded to T first, then the activation as the element-wise kernel computes it
+          y[((n * g.O + o) * g.HO + oh) * g.WO + ow] =
+              act.on ? T(ref_detail::unary_value(act.as_unary(), double(T(s)))) : T(s);
         }
 }
 
