@@ -1,13 +1,15 @@
 // kpt-bench: whole-network benchmarks, one JSON object per line (the fields of issue 7):
 //   {"case": ..., "threads": n, "ms_median": .., "images_per_s": .., "gflop": .., "gflops": ..,
 //    "peak_gflops": .., "peak_fraction": .., "peak_rss_mb": .., "block_cache": true|false,
-//    "arch": "avx512"|"avx2"|"sse2"}
+//    "weight_cache_mb": .., "arch": "avx512"|"avx2"|"sse2"}
 // gflop is the convolution work of one call counted as direct sums (multiply-add = 2 FLOPs;
 // training counts 3x the forward: forward, input gradient, weight gradient), gflops the rate
 // achieved (Winograd layers do fewer multiply-adds, so this "equivalent" rate and peak_fraction
 // can pass the FMA peak), peak_gflops the
 // FP32 FMA peak of the same number of threads measured in the same process just before, and
-// peak_rss_mb the case's own peak resident memory: every case runs in a child process of its own.
+// peak_rss_mb the case's own peak resident memory: every case runs in a child process of its own;
+// weight_cache_mb what of it the cpu backend's cache of transformed weights held at the end
+// (inference keeps Winograd's weights between calls; KPT_WEIGHT_CACHE_MB=0 turns that off).
 //
 //   kpt-bench [--case NAME] [--threads N] [--repeat R] [--list]
 #include <sys/resource.h>
@@ -78,9 +80,10 @@ int run_case(const kpt::bench::workload& w, int threads, int repeat) {
   std::printf(
       "{\"case\": \"%s\", \"threads\": %d, \"repeat\": %d, \"ms_median\": %.2f, \"ms_min\": %.2f, \"images_per_s\": "
       "%.3f, \"gflop\": %.3f, \"gflops\": %.2f, \"peak_gflops\": %.2f, \"peak_fraction\": %.3f, \"peak_rss_mb\": %.1f, "
-      "\"block_cache\": %s, \"arch\": \"%s\"}\n",
+      "\"block_cache\": %s, \"weight_cache_mb\": %.1f, \"arch\": \"%s\"}\n",
       w.name.c_str(), threads, repeat, median, ms.front(), double(w.images) / (median * 1e-3), w.gflop, rate, peak,
-      rate / peak, peak_rss_mb(), kpt::detail::host_blocks::instance().enabled() ? "true" : "false", kpt::cpu_arch());
+      rate / peak, peak_rss_mb(), kpt::detail::host_blocks::instance().enabled() ? "true" : "false",
+      double(kpt::cpu_weight_cache().bytes) / double(1 << 20), kpt::cpu_arch());
   std::fflush(stdout);
   return 0;
 }

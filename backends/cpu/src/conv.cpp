@@ -9,23 +9,23 @@ namespace kpt::kernels {
 
 namespace {
 template <class T>
-void forward(const conv_geom& g, const T* x, const T* w, const T* bias, conv_activation act, T* y) {
-  cpu_detail::dispatch([&](auto arch) { cpu_detail::conv2d_forward_simd(arch, g, x, w, bias, act, y); });
+void forward(const conv_geom& g, const T* x, const T* w, const T* bias, conv_activation act, weight_reuse reuse, T* y) {
+  cpu_detail::dispatch([&](auto arch) { cpu_detail::conv2d_forward_simd(arch, g, x, w, bias, act, reuse, y); });
 }
 }  // namespace
 
 void conv2d_forward(cpu, const conv_geom& g, const float* x, const float* w, const float* bias, conv_activation act,
-                    float* y) {
+                    weight_reuse reuse, float* y) {
   if (cpu_detail::conv_bf16_emulated()) {
     const auto xb = cpu_detail::bf16_copy(x, g.x_numel()), wb = cpu_detail::bf16_copy(w, g.w_numel());
-    forward(g, xb.data(), wb.data(), bias, act, y);
+    forward(g, xb.data(), wb.data(), bias, act, reuse, y);
     return;
   }
-  forward(g, x, w, bias, act, y);
+  forward(g, x, w, bias, act, reuse, y);
 }
 void conv2d_forward(cpu, const conv_geom& g, const double* x, const double* w, const double* bias, conv_activation act,
-                    double* y) {
-  forward(g, x, w, bias, act, y);
+                    weight_reuse reuse, double* y) {
+  forward(g, x, w, bias, act, reuse, y);
 }
 
 #define KPT_CONV(T)                                                                                  \

@@ -15,7 +15,7 @@ namespace kpt::cpu_detail {
 
 template <class Arch, class T>
 void conv2d_forward_simd(Arch, const kernels::conv_geom& g, const T* x, const T* w, const T* bias,
-                         kernels::conv_activation act, T* y);
+                         kernels::conv_activation act, kernels::weight_reuse reuse, T* y);
 template <class Arch, class T>
 void conv2d_backward_input_simd(Arch, const kernels::conv_geom& g, const T* gy, const T* w, T* gx);
 template <class Arch, class T>
@@ -30,6 +30,7 @@ void conv2d_backward_bias_simd(Arch, const kernels::conv_geom& g, const T* gy, T
 #include "conv_weight_direct.hpp"
 #include "conv_winograd.hpp"
 #include "gemm_simd.hpp"
+#include "weight_cache.hpp"
 
 namespace kpt::cpu_detail {
 
@@ -294,10 +295,19 @@ inline bool is_pointwise(const kernels::conv_geom& g) {
 
 template <class Arch, class T>
 void conv2d_forward_simd(Arch, const kernels::conv_geom& g, const T* x, const T* w, const T* bias,
-                         kernels::conv_activation act, T* y) {
+                         kernels::conv_activation act, kernels::weight_reuse reuse, T* y) {
   if (winograd_fits<Arch, T>(g)) {
-    winograd_conv<Arch, T>{g.N, g.C, g.H, g.W, g.O, g.PH, g.PW, x, g.C * g.H * g.W}.forward(w, g.C * 9, 9, false,
-                                                                                           bias, act, y);
+    const winograd_conv<Arch, T> wc{g.N, g.C, g.H, g.W, g.O, g.PH, g.PW, x, g.C * g.H * g.W};
+    // Weights that will come again keep their transform (GEMM packing of the other paths is
+    // small next to their work, so only Winograd's is kept).
+    const auto kept = reuse == kernels::weight_reuse::repeated
+                          ? cached_weights(&winograd_weights_tag<Arch, T>, g.O, g.C, w, g.w_numel(), wc.packed_weights(),
+                                           [&](T* u) { wc.transform_weights(w, g.C * 9, 9, false, u); })
+                          : nullptr;
+    if (kept)
+      wc.forward_packed(kept.get(), bias, act, y);
+    else
+      wc.forward(w, g.C * 9, 9, false, bias, act, y);
     return;
   }
   const index_t M = g.O, K = g.C * g.KH * g.KW, N = g.HO * g.WO;
@@ -410,7 +420,7 @@ void conv2d_backward_bias_simd(Arch, const kernels::conv_geom& g, const T* gy, T
 
 #define KPT_CONV_INSTANTIATE(T)                                                                                  \
   template void conv2d_forward_simd<KPT_CPU_ARCH, T>(KPT_CPU_ARCH, const kernels::conv_geom&, const T*, const T*, \
-                                                     const T*, kernels::conv_activation, T*);                   \
+                                                     const T*, kernels::conv_activation, kernels::weight_reuse, T*); \
   template void conv2d_backward_input_simd<KPT_CPU_ARCH, T>(KPT_CPU_ARCH, const kernels::conv_geom&, const T*,   \
                                                             const T*, T*);                                      \
   template void conv2d_backward_weight_simd<KPT_CPU_ARCH, T>(KPT_CPU_ARCH, const kernels::conv_geom&, const T*,  \

@@ -131,6 +131,11 @@ struct winograd_conv {
   // the kernel flipped and its two channel axes swapped).
   void forward(const T* w, index_t w_os, index_t w_cs, bool flip, const T* bias, kernels::conv_activation act,
                T* y) const;
+  // The same in two steps, so that the transformed weights can be kept (weight_cache.hpp):
+  // U = G g G^T for every (o, c), packed_weights() values, then the convolution with that U.
+  index_t packed_weights() const;
+  void transform_weights(const T* w, index_t w_os, index_t w_cs, bool flip, T* upack) const;
+  void forward_packed(const T* upack, const T* bias, kernels::conv_activation act, T* y) const;
   // gw [O, C, 3, 3] = dL/dw for dL/dy = gy [N, O, HO, WO]: the same transforms run backwards,
   // dU_xi (O x C) = Z_xi (O x tiles) * V_xi^T with Z = A dY A^T, then gw = G^T dU G.
   void backward_weight(const T* gy, T* gw) const;
@@ -176,16 +181,37 @@ struct winograd_conv {
   // outputs that exist (0 for the others when loading).
   static void load_blocks(const group& gr, index_t WO, const T* plane, V (&b)[4][4]);
   static void store_blocks(const group& gr, index_t WO, T* plane, const V (&b)[4][4]);
-  void forward_simd(const T* w, index_t w_os, index_t w_cs, bool flip, const T* bias, kernels::conv_activation act,
-                    T* y) const;
+  void transform_weights_simd(const T* w, index_t w_os, index_t w_cs, bool flip, T* upack) const;
+  void forward_packed_simd(const T* upack, const T* bias, kernels::conv_activation act, T* y) const;
   void backward_weight_simd(const T* gy, T* gw) const;
 };
 
 template <class Arch, class T>
 void winograd_conv<Arch, T>::forward(const T* w, index_t w_os, index_t w_cs, bool flip, const T* bias,
                                      kernels::conv_activation act, T* y) const {
+  scratch<T, slot_weights> upack(packed_weights());
+  transform_weights(w, w_os, w_cs, flip, upack.get());
+  forward_packed(upack.get(), bias, act, y);
+}
+
+template <class Arch, class T>
+index_t winograd_conv<Arch, T>::packed_weights() const {
+  return 36 * packed_a_size<Arch, T>(O, C);
+}
+
+template <class Arch, class T>
+void winograd_conv<Arch, T>::transform_weights(const T* w, index_t w_os, index_t w_cs, bool flip, T* upack) const {
   if constexpr (has_winograd<Arch, T>) {
-    forward_simd(w, w_os, w_cs, flip, bias, act, y);
+    transform_weights_simd(w, w_os, w_cs, flip, upack);
+  } else {
+    throw std::logic_error("winograd_conv: float on AVX-512 or AVX2 only; check winograd_fits first");
+  }
+}
+
+template <class Arch, class T>
+void winograd_conv<Arch, T>::forward_packed(const T* upack, const T* bias, kernels::conv_activation act, T* y) const {
+  if constexpr (has_winograd<Arch, T>) {
+    forward_packed_simd(upack, bias, act, y);
   } else {
     throw std::logic_error("winograd_conv: float on AVX-512 or AVX2 only; check winograd_fits first");
   }
@@ -385,18 +411,16 @@ void winograd_conv<Arch, T>::for_each_chunk(const tiling& tl, F&& f) const {
 }
 
 template <class Arch, class T>
-void winograd_conv<Arch, T>::forward_simd(const T* w, index_t w_os, index_t w_cs, bool flip, const T* bias,
-                                          kernels::conv_activation act, T* y) const {
+void winograd_conv<Arch, T>::transform_weights_simd(const T* w, index_t w_os, index_t w_cs, bool flip,
+                                                    T* upack) const {
   using LO = lane_ops<Arch, float>;
   constexpr index_t MR = gemm_blocking<Arch, T>::MR;
   static_assert(L == 2 * MR, "winograd_conv: the weight transform writes pairs of panel columns per vector");
-  const tiling tl = plan();
 
   // U, packed for the GEMM as 36 A matrices of O x C (pack_a's layout: [panel][c][MR]). A vector
   // holds the MR panel rows of two adjacent input channels. Sixteen channels are transformed into
   // an L1 buffer first, then each of the 36 matrices gets one contiguous run.
   const index_t a_size = packed_a_size<Arch, T>(O, C), mpanels = (O + MR - 1) / MR;
-  scratch<T, slot_weights> upack(36 * a_size);
   constexpr index_t cstep = 16;
   const index_t csteps = (C + cstep - 1) / cstep;
   parallel_for(0, mpanels * csteps, std::max<index_t>(1, 64 / cstep), [&](index_t lo, index_t hi) {
@@ -430,10 +454,16 @@ void winograd_conv<Arch, T>::forward_simd(const T* w, index_t w_os, index_t w_cs
           for (int b = 0; b < 6; ++b) u[b].store_aligned(&buf[a * 6 + b][(c - c0) * MR]);
         }
       }
-      for (int xi = 0; xi < 36; ++xi) std::copy_n(buf[xi], cn * MR, upack.get() + xi * a_size + (p * C + c0) * MR);
+      for (int xi = 0; xi < 36; ++xi) std::copy_n(buf[xi], cn * MR, upack + xi * a_size + (p * C + c0) * MR);
     }
   });
+}
 
+template <class Arch, class T>
+void winograd_conv<Arch, T>::forward_packed_simd(const T* upack, const T* bias, kernels::conv_activation act,
+                                                 T* y) const {
+  const tiling tl = plan();
+  const index_t a_size = packed_a_size<Arch, T>(O, C);
   scratch<T, slot_wino_m> mbuf(36 * O * tl.chunk);
   constexpr index_t cpt = winograd_channels_per_task;
   for_each_chunk(tl, [&](const group* info, index_t groups, index_t n_tiles, const T* vb, bool) {
@@ -441,7 +471,7 @@ void winograd_conv<Arch, T>::forward_simd(const T* w, index_t w_os, index_t w_cs
     // M_xi = U_xi * V_xi, 36 products in one job.
     gemm_job<T> job;
     job.batch = 36, job.M = O, job.N = n_tiles, job.K = C;
-    job.apack = upack.get(), job.apack_batch = a_size;
+    job.apack = upack, job.apack_batch = a_size;
     job.c = mb, job.ldc = n_tiles, job.c_batch = O * n_tiles;
     gemm_run<Arch>(job, pack_b_strided<Arch, T>{vb, C * n_tiles, n_tiles, 1});
 

@@ -9,7 +9,7 @@
 //
 // Backends implement, as overloads on their tag (T = float, double):
 //   conv2d_forward(B, const conv_geom&, const T* x, const T* w, const T* bias /*nullable*/,
-//                  conv_activation act, T* y)                                     // y = act(conv + bias)
+//                  conv_activation act, weight_reuse reuse, T* y)                 // y = act(conv + bias)
 //   conv2d_backward_input(B, const conv_geom&, const T* gy, const T* w, T* gx)      // gx = dL/dx
 //   conv2d_backward_weight(B, const conv_geom&, const T* x, const T* gy, T* gw)     // gw = dL/dw
 //   conv2d_backward_bias(B, const conv_geom&, const T* gy, T* gb)                   // gb = dL/dbias
@@ -44,6 +44,11 @@ struct conv_activation {
   // The same map as an element-wise kernel's: relu for slope 0, leaky_relu otherwise.
   unary_params as_unary() const { return {slope == 0 ? unary_fn::relu : unary_fn::leaky_relu, slope}; }
 };
+
+// Whether the caller will pass the same weights again (inference: autograd does not record), so
+// that a backend may keep what it derives from them (the cpu backend: Winograd's transformed
+// weights, found again by their exact values). A hint only: results are the same either way.
+enum class weight_reuse { once, repeated };
 
 // Geometry of a 2-D convolution of x [N, C, H, W] with w [O, C, KH, KW]. `op` names the caller
 // in error messages; bias is the bias shape when there is one (nullptr otherwise).

@@ -33,7 +33,9 @@ struct conv_op {
                        const tensor<T, B>& bias) {
     const auto& g = geom;
     auto out = tensor<T, B>::empty(OneD ? kpt::shape{g.N, g.O, g.WO} : kpt::shape{g.N, g.O, g.HO, g.WO});
-    conv2d_forward(B{}, g, in.data(), weight.data(), bias.defined() ? bias.data() : nullptr, act, out.data());
+    // Not recording is inference (or a fixed filter): the same weights will come again.
+    const auto reuse = ctx.recording ? kernels::weight_reuse::once : kernels::weight_reuse::repeated;
+    conv2d_forward(B{}, g, in.data(), weight.data(), bias.defined() ? bias.data() : nullptr, act, reuse, out.data());
     if (ctx.recording) {
       if (ctx.needs(1)) x = in;
       if (ctx.needs(0)) w = weight;

@@ -1,6 +1,6 @@
 #pragma once
 // Everything needed to compute with kpt::tensor<T, kpt::cpu>: kernel declarations (compiled in
-// kpt::cpu) and the thread limit. Link kpt::cpu.
+// kpt::cpu), the thread limit and the weight cache's capacity. Link kpt::cpu.
 #include "kpt/backends/cpu/elementwise.hpp"
 #include "kpt/backends/cpu/pointwise.hpp"
 #include "kpt/backends/cpu/reduce.hpp"
@@ -18,3 +18,4 @@
 #include "kpt/backends/cpu/loss.hpp"
 #include "kpt/backends/cpu/grid_sample.hpp"
 #include "kpt/backends/cpu/threads.hpp"
+#include "kpt/backends/cpu/weight_cache.hpp"

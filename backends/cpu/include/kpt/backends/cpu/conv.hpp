@@ -6,9 +6,9 @@
 namespace kpt::kernels {
 
 void conv2d_forward(cpu, const conv_geom& g, const float* x, const float* w, const float* bias, conv_activation act,
-                    float* y);
+                    weight_reuse reuse, float* y);
 void conv2d_forward(cpu, const conv_geom& g, const double* x, const double* w, const double* bias, conv_activation act,
-                    double* y);
+                    weight_reuse reuse, double* y);
 void conv2d_backward_input(cpu, const conv_geom& g, const float* gy, const float* w, float* gx);
 void conv2d_backward_input(cpu, const conv_geom& g, const double* gy, const double* w, double* gx);
 void conv2d_backward_weight(cpu, const conv_geom& g, const float* x, const float* gy, float* gw);

@@ -9,7 +9,8 @@
 namespace kpt::kernels {
 
 template <class T>
-void conv2d_forward(cpu_ref, const conv_geom& g, const T* x, const T* w, const T* bias, conv_activation act, T* y) {
+void conv2d_forward(cpu_ref, const conv_geom& g, const T* x, const T* w, const T* bias, conv_activation act,
+                    weight_reuse /*keeps nothing*/, T* y) {
   for (index_t n = 0; n < g.N; ++n)
     for (index_t o = 0; o < g.O; ++o)
       for (index_t oh = 0; oh < g.HO; ++oh)
