@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "kpt/autograd/grad_mode.hpp"
 #include "kpt/backends/cpu/arch.hpp"
@@ -126,6 +128,29 @@ BOOST_AUTO_TEST_CASE(the_capacity_bounds_what_is_kept) {
     BOOST_TEST(after.misses == before.misses);
     BOOST_TEST(after.entries == 0u);
   }
+}
+
+BOOST_AUTO_TEST_CASE(threads_share_the_cache_while_entries_are_evicted) {
+  // Two user threads run inference with their own weights through a cache that holds one layer,
+  // so each insert evicts the entry the other thread may be computing with at that moment.
+  capacity_guard cap(1);
+  const auto x = random_tensor<float, cpu>(x_shape, 51), b = random_tensor<float, cpu>({64}, 54);
+  const tcpu w[2] = {random_tensor<float, cpu>(w_shape, 52), random_tensor<float, cpu>(w_shape, 53)};
+  const tcpu want[2] = {train(x, w[0], b), train(x, w[1], b)};
+  int wrong[2] = {0, 0};
+  const auto before = cpu_weight_cache();
+  {
+    std::vector<std::jthread> users;
+    for (int t = 0; t < 2; ++t)
+      users.emplace_back([&, t] {
+        for (int i = 0; i < 8; ++i) wrong[t] += !same_bits(infer(x, w[t], b), want[t]);
+      });
+  }
+  BOOST_TEST(wrong[0] == 0);
+  BOOST_TEST(wrong[1] == 0);
+  const auto after = cpu_weight_cache();
+  if (caches()) BOOST_TEST(after.hits + after.misses - (before.hits + before.misses) == 16u);
+  BOOST_TEST(after.bytes <= after.capacity_bytes);
 }
 
 // ctest runs this case alone with KPT_WEIGHT_CACHE_MB=lots (tests/CMakeLists.txt): the first
