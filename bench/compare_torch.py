@@ -68,7 +68,19 @@ def time_torch(name, repeat):
         t0 = time.perf_counter()
         step()
         ms.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(ms), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return statistics.median(ms), peak_rss_mb()
+
+
+def peak_rss_mb():
+    """This process's own peak RSS (VmHWM, counted from exec; ru_maxrss carries the parent's over exec)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_kpt(binary, name, threads, repeat):
