@@ -27,6 +27,7 @@
 
 #include "kpt/backends/cpu/threads.hpp"
 #include "kpt/core/backend.hpp"
+#include "activation.hpp"
 #include "lanes.hpp"
 #include "parallel.hpp"
 
@@ -251,19 +252,16 @@ inline void transpose_square(__m256 (&r)[8]) { transpose8(r); }
 enum class tile_init { zero, load, bias };
 
 // A forward convolution's fused activation (kernels::conv_activation, `on`) on a vector, applied
-// to finished sums in registers before they are stored; as the relu and leaky_relu kernels.
+// to finished sums in registers before they are stored: the relu and leaky_relu kernels' own maps.
 template <class V>
 [[gnu::always_inline]] inline V activate(const kernels::conv_activation& act, V v) {
   using T = typename V::value_type;
-  if (act.slope == 0) return xsimd::select(v < V(T(0)), V(T(0)), v);
-  return xsimd::select(v > V(T(0)), v, v * V(T(act.slope)));
+  return act.slope == 0 ? relu_batch(v) : leaky_relu_batch(v, T(act.slope));
 }
-// The same on one value.
-template <class T>
+// The same on one value (none when off).
+template <class Arch, class T>
 T activate_one(const kernels::conv_activation& act, T v) {
-  if (!act.on) return v;
-  if (act.slope == 0) return v < T(0) ? T(0) : v;
-  return v > T(0) ? v : v * T(act.slope);
+  return act.on ? activate(act, xsimd::batch<T, Arch>(v)).get(0) : v;
 }
 
 // One k step of a micro-kernel: the MR x NR register tile += A column (MR values at a) times
@@ -381,7 +379,7 @@ void gemm_run(const gemm_job<T>& job, const PackB& packb) {
     if (job.accumulate) return;
     for (index_t b = 0; b < (summed ? 1 : job.batch); ++b)
       for (index_t i = 0; i < M; ++i)
-        std::fill_n(job.c + b * job.c_batch + i * job.ldc, N, activate_one(job.act, job.bias ? job.bias[i] : T(0)));
+        std::fill_n(job.c + b * job.c_batch + i * job.ldc, N, activate_one<Arch>(job.act, job.bias ? job.bias[i] : T(0)));
     return;
   }
 
@@ -477,7 +475,7 @@ void gemm_run(const gemm_job<T>& job, const PackB& packb) {
           if (job.act.on) {
             index_t j = 0;
             for (; j + L <= N; j += L) activate(job.act, V::load_unaligned(cr + j)).store_unaligned(cr + j);
-            for (; j < N; ++j) cr[j] = activate_one(job.act, cr[j]);
+            for (; j < N; ++j) cr[j] = activate_one<Arch>(job.act, cr[j]);
           }
         }
       });

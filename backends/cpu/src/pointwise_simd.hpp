@@ -19,6 +19,7 @@ void unary_backward_simd(Arch, const kernels::unary_params& p, index_t n, const 
 #include <algorithm>
 #include <limits>
 
+#include "activation.hpp"
 #include "parallel.hpp"
 
 namespace kpt::cpu_detail {
@@ -93,10 +94,8 @@ void unary_simd(Arch, const kernels::unary_params& p, index_t n, const T* x, T* 
     case log: return map1<Arch>(slow, [](V v) { return xsimd::log(v); }, n, x, y);
     case sqrt: return map1<Arch>(fast, [](V v) { return xsimd::sqrt(v); }, n, x, y);
     case abs: return map1<Arch>(fast, [](V v) { return xsimd::abs(v); }, n, x, y);
-    // x < 0 ? 0 : x lets NaN through, as torch's relu
-    case relu: return map1<Arch>(fast, [](V v) { return xsimd::select(v < V(T(0)), V(T(0)), v); }, n, x, y);
-    case leaky_relu:
-      return map1<Arch>(fast, [a](V v) { return xsimd::select(v > V(T(0)), v, v * V(a)); }, n, x, y);
+    case relu: return map1<Arch>(fast, [](V v) { return relu_batch(v); }, n, x, y);
+    case leaky_relu: return map1<Arch>(fast, [a](V v) { return leaky_relu_batch(v, a); }, n, x, y);
     case sigmoid:
       return map1<Arch>(slow, [](V v) { return V(T(1)) / (V(T(1)) + xsimd::exp(-v)); }, n, x, y);
     case tanh: return map1<Arch>(slow, [](V v) { return xsimd::tanh(v); }, n, x, y);
