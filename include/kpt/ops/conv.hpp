@@ -74,6 +74,19 @@ void require_conv_inputs(const char* op, const tensor<T, B>& x, const tensor<T, 
   require<shape_error>(w.defined(), op, ": the weight is an undefined tensor (input shape ", x.shape().str(), ")");
 }
 
+// The 2-D convolution op named `op` (in its errors), then act.
+template <class T, class B>
+tensor<T, B> apply_conv2d(const char* op, const tensor<T, B>& x, const tensor<T, B>& w, const tensor<T, B>& bias,
+                          conv2d_options opt, kernels::conv_activation act) {
+  require_conv_inputs(op, x, w);
+  const kpt::shape bias_shape = bias.defined() ? bias.shape() : kpt::shape{};
+  conv_op<false, T, B> conv;
+  conv.geom = kernels::make_conv2d(op, x.shape(), w.shape(), bias.defined() ? &bias_shape : nullptr, opt.stride,
+                                   opt.padding);
+  conv.act = act;
+  return autograd::apply(std::move(conv), x, w, bias);
+}
+
 }  // namespace ops_detail
 
 // x [N, C, H, W], w [O, C, KH, KW], bias [O] or an undefined tensor -> [N, O, HO, WO] with
@@ -81,12 +94,7 @@ void require_conv_inputs(const char* op, const tensor<T, B>& x, const tensor<T, 
 template <Real T, Backend B>
 tensor<T, B> conv2d(const tensor<T, B>& x, const tensor<T, B>& w, const tensor<T, B>& bias = {},
                     conv2d_options opt = {}) {
-  ops_detail::require_conv_inputs("conv2d", x, w);
-  const kpt::shape bias_shape = bias.defined() ? bias.shape() : kpt::shape{};
-  ops_detail::conv_op<false, T, B> op;
-  op.geom = kernels::make_conv2d("conv2d", x.shape(), w.shape(), bias.defined() ? &bias_shape : nullptr, opt.stride,
-                                 opt.padding);
-  return autograd::apply(std::move(op), x, w, bias);
+  return ops_detail::apply_conv2d("conv2d", x, w, bias, opt, {});
 }
 
 // leaky_relu(conv2d(x, w, bias, opt), slope), relu for slope 0, with the activation applied by the
@@ -95,15 +103,9 @@ tensor<T, B> conv2d(const tensor<T, B>& x, const tensor<T, B>& w, const tensor<T
 template <Real T, Backend B>
 tensor<T, B> conv2d_leaky_relu(const tensor<T, B>& x, const tensor<T, B>& w, const tensor<T, B>& bias,
                                conv2d_options opt, double slope) {
-  ops_detail::require_conv_inputs("conv2d_leaky_relu", x, w);
   require<value_error>(std::isfinite(slope) && slope >= 0, "conv2d_leaky_relu: slope must be finite and >= 0, got ",
                        slope, " (use conv2d followed by leaky_relu for a negative slope)");
-  const kpt::shape bias_shape = bias.defined() ? bias.shape() : kpt::shape{};
-  ops_detail::conv_op<false, T, B> op;
-  op.geom = kernels::make_conv2d("conv2d_leaky_relu", x.shape(), w.shape(), bias.defined() ? &bias_shape : nullptr,
-                                 opt.stride, opt.padding);
-  op.act = {true, slope};
-  return autograd::apply(std::move(op), x, w, bias);
+  return ops_detail::apply_conv2d("conv2d_leaky_relu", x, w, bias, opt, {true, slope});
 }
 
 // x [N, C, L], w [O, C, K], bias [O] or an undefined tensor -> [N, O, (L + 2*padding - K) / stride + 1].
