@@ -3,7 +3,8 @@
 
 KPT_CONV_BF16=1 makes the cpu backend round every convolution's input and weights to bfloat16
 (float accumulation and output), the numerics of a bf16 inference path on AVX512-BF16
-(backends/cpu/src/conv_bf16.hpp); it is an emulation, no faster than float. This script runs the
+(backends/cpu/src/conv_bf16.hpp); it is an emulation, no faster than float. --mode winograd runs
+KPT_CONV_BF16=winograd instead: the Winograd layers round their transformed tiles and weights. This script runs the
 same model both ways on the HPatches images and prints:
   1. per head of `kpt forward`: the difference's rms over the float output's rms, and its largest
      element over that rms (median and worst image);
@@ -31,8 +32,11 @@ except ImportError:
 IMAGE_EXT = (".ppm", ".png", ".jpg", ".jpeg", ".pgm")
 
 
+BF16_MODE = "1"  # KPT_CONV_BF16's value for the bf16 runs (--mode)
+
+
 def kpt(args, exe, bf16):
-    env = dict(os.environ, KPT_CONV_BF16="1" if bf16 else "0")
+    env = dict(os.environ, KPT_CONV_BF16=BF16_MODE if bf16 else "0")
     proc = subprocess.run([exe] + args, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         sys.exit(f"{exe} {' '.join(args)} failed (exit {proc.returncode}):\n{proc.stderr}")
@@ -117,7 +121,12 @@ def main():
     ap.add_argument("--size", default="240x320")
     ap.add_argument("--top-k", type=int, default=300)
     ap.add_argument("--radius", type=float, default=0.5, help="px within which a keypoint counts as the same")
+    ap.add_argument("--mode", choices=["1", "winograd"], default="1",
+                    help="KPT_CONV_BF16 of the bf16 runs: 1 rounds every convolution's input and weights, "
+                         "winograd rounds the Winograd layers' transformed tiles and weights instead")
     a = ap.parse_args()
+    global BF16_MODE
+    BF16_MODE = a.mode
     if not os.access(a.kpt, os.X_OK):
         sys.exit(f"{a.kpt}: not an executable; build it with `make build`")
     if not os.path.isfile(a.weights):
@@ -126,7 +135,7 @@ def main():
     imgs = images(a.hpatches)
 
     with tempfile.TemporaryDirectory(prefix="kpt-bf16-") as tmp:
-        print(f"# bf16 (KPT_CONV_BF16=1) against float: {a.model}, {a.weights}, {len(imgs)} images at {a.size}\n")
+        print(f"# bf16 (KPT_CONV_BF16={a.mode}) against float: {a.model}, {a.weights}, {len(imgs)} images at {a.size}\n")
         print("| head | rms(diff) / rms, median | worst | max abs diff / rms, median | worst |")
         print("|---|---|---|---|---|")
         for head, e in forward_errors(a, a.kpt, tmp, imgs).items():

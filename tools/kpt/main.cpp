@@ -25,7 +25,8 @@ void print_help(std::ostream& out) {
          "                       2x slower, rounding ~4e-7 instead of ~3e-6 of the output rms\n"
          "  KPT_CONV_BF16=1      forward convolutions round their input and weights to bfloat16, to\n"
          "                       measure what a bf16 inference path costs in accuracy (an emulation:\n"
-         "                       slower, not faster; bench/bf16_accuracy.py)\n";
+         "                       slower, not faster; bench/bf16_accuracy.py); =winograd rounds the\n"
+         "                       Winograd layers' transformed tiles and weights instead\n";
 }
 
 }  // namespace

@@ -1,20 +1,37 @@
 #pragma once
-// KPT_CONV_BF16=1: float convolutions (forward only) round their input and weights to bfloat16
-// before the float kernels run, as a bf16 inference path on AVX512-BF16 would feed its dot
-// products (vdpbf16ps: bf16 operands, float accumulation, float output). This emulates that path's
-// numerics on any CPU so that its effect on accuracy can be measured (docs/performance.md, "bf16
-// inference"); it is slower than float, not faster. Read per call, like KPT_EXACT_CONV.
+// KPT_CONV_BF16 emulates the numerics of a bf16 inference path on AVX512-BF16 (vdpbf16ps: bf16
+// operands, float accumulation, float output) on any CPU, so that its effect on accuracy can be
+// measured (docs/performance.md, "bf16 inference"); it is slower than float, not faster. Float
+// convolutions, forward only, read per call like KPT_EXACT_CONV:
+//  - 1: every convolution rounds its input and weights to bfloat16 before the float kernels run
+//    (a bf16 GEMM over the image);
+//  - winograd: the layers that run as Winograd round their transformed input tiles and weights
+//    instead (a bf16 GEMM inside Winograd, where rounding happens after the transforms); the
+//    others round their input and weights as with 1.
 #include <bit>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <vector>
 
-#include "kpt/core/env.hpp"
+#include "kpt/core/error.hpp"
 #include "kpt/core/shape.hpp"
 #include "parallel.hpp"
 
 namespace kpt::cpu_detail {
 
-inline bool conv_bf16_emulated() { return detail::env_flag("KPT_CONV_BF16"); }
+enum class bf16_emulation { off, operands, winograd_tiles };
+
+inline bf16_emulation conv_bf16_emulation() {
+  const char* v = std::getenv("KPT_CONV_BF16");
+  if (v == nullptr || *v == '\0' || std::strcmp(v, "0") == 0) return bf16_emulation::off;
+  if (std::strcmp(v, "1") == 0) return bf16_emulation::operands;
+  if (std::strcmp(v, "winograd") == 0) return bf16_emulation::winograd_tiles;
+  require<value_error>(false, "KPT_CONV_BF16=", v,
+                       ": expected 1 (convolution inputs and weights rounded to bf16), winograd (Winograd's "
+                       "transformed tiles and weights rounded) or 0 (off)");
+  return bf16_emulation::off;
+}
 
 // The bfloat16 nearest to f (ties to even), widened back to float; NaN stays NaN. The same
 // rounding as the safetensors codec's io::to_bf16_bits, which goes through double one value at a
@@ -26,13 +43,26 @@ inline float round_to_bf16(float f) {
   return std::bit_cast<float>(b & 0xffff0000u);
 }
 
+// Callers name the instruction set of their translation unit (void in the generic ones): every
+// arch's kernels are compiled with their own flags, and one instantiation shared by name between
+// them would be merged by the linker, which may keep the AVX-512 body for an AVX2 caller.
+
 // A copy of p[0, n) rounded to bfloat16.
-inline std::vector<float> bf16_copy(const float* p, index_t n) {
+template <class Arch>
+std::vector<float> bf16_copy(const float* p, index_t n) {
   std::vector<float> out(static_cast<std::size_t>(n));
   parallel_for(0, n, elementwise_grain, [&](index_t lo, index_t hi) {
     for (index_t i = lo; i < hi; ++i) out[std::size_t(i)] = round_to_bf16(p[i]);
   });
   return out;
+}
+
+// p[0, n) rounded to bfloat16 in place.
+template <class Arch>
+void round_to_bf16_in_place(float* p, index_t n) {
+  parallel_for(0, n, elementwise_grain, [&](index_t lo, index_t hi) {
+    for (index_t i = lo; i < hi; ++i) p[i] = round_to_bf16(p[i]);
+  });
 }
 
 }  // namespace kpt::cpu_detail

@@ -26,6 +26,7 @@ void conv2d_backward_bias_simd(Arch, const kernels::conv_geom& g, const T* gy, T
 }  // namespace kpt::cpu_detail
 
 #ifdef KPT_CPU_ARCH
+#include "conv_bf16.hpp"
 #include "conv_direct.hpp"
 #include "conv_weight_direct.hpp"
 #include "conv_winograd.hpp"
@@ -296,8 +297,20 @@ inline bool is_pointwise(const kernels::conv_geom& g) {
 template <class Arch, class T>
 void conv2d_forward_simd(Arch, const kernels::conv_geom& g, const T* x, const T* w, const T* bias,
                          kernels::conv_activation act, kernels::weight_reuse reuse, T* y) {
+  [[maybe_unused]] bool bf16_tiles = false;
+  [[maybe_unused]] std::vector<float> x_bf16, w_bf16;
+  if constexpr (std::is_same_v<T, float>) bf16_tiles = conv_bf16_emulation() == bf16_emulation::winograd_tiles;
   if (winograd_fits<Arch, T>(g)) {
-    const winograd_conv<Arch, T> wc{g.N, g.C, g.H, g.W, g.O, g.PH, g.PW, x, g.C * g.H * g.W};
+    const winograd_conv<Arch, T> wc{g.N, g.C, g.H, g.W, g.O, g.PH, g.PW, x, g.C * g.H * g.W, bf16_tiles};
+    if constexpr (std::is_same_v<T, float>) {
+      if (bf16_tiles) {  // rounded U, never kept: the cache holds float transforms
+        scratch<T, slot_weights> u(wc.packed_weights());
+        wc.transform_weights(w, g.C * 9, 9, false, u.get());
+        round_to_bf16_in_place<Arch>(u.get(), wc.packed_weights());
+        wc.forward_packed(u.get(), bias, act, y);
+        return;
+      }
+    }
     // Weights that will come again keep their transform (GEMM packing of the other paths is
     // small next to their work, so only Winograd's is kept).
     const auto kept = reuse == kernels::weight_reuse::repeated
@@ -309,6 +322,12 @@ void conv2d_forward_simd(Arch, const kernels::conv_geom& g, const T* x, const T*
     else
       wc.forward(w, g.C * 9, 9, false, bias, act, y);
     return;
+  }
+  if constexpr (std::is_same_v<T, float>) {
+    if (bf16_tiles) {  // not a Winograd layer: its input and weights are rounded, as with KPT_CONV_BF16=1
+      x_bf16 = bf16_copy<Arch>(x, g.x_numel()), w_bf16 = bf16_copy<Arch>(w, g.w_numel());
+      x = x_bf16.data(), w = w_bf16.data();
+    }
   }
   const index_t M = g.O, K = g.C * g.KH * g.KW, N = g.HO * g.WO;
   scratch<T, slot_a> apack(packed_a_size<Arch, T>(M, K));

@@ -20,6 +20,7 @@
 // The transforms run one vector of tiles at a time (16 with AVX-512, 8 with AVX2), gathering the
 // windows from the image and scattering the 4x4 blocks to the output with masks at the edges
 // (lanes.hpp; AVX2 has no scatter, so whole blocks go out as 4-wide rows after a transpose).
+#include "conv_bf16.hpp"
 #include "gemm_simd.hpp"
 #include "kpt/core/env.hpp"
 #include "kpt/kernels/conv.hpp"
@@ -125,6 +126,9 @@ struct winograd_conv {
   index_t N, C, H, W, O, PH, PW;
   const T* x;
   index_t x_batch;
+  // KPT_CONV_BF16=winograd (conv_bf16.hpp): the forward rounds the transformed input tiles V to
+  // bfloat16 before the GEMMs (the caller rounds U).
+  bool bf16_tiles = false;
 
   // y = act(conv(x, w) + bias (nullable)). Weight (o, c, i, j) is read at w[o*w_os + c*w_cs + tap],
   // tap = i*3 + j, or 8 - tap when `flip` (the input gradient runs as the convolution of dY with
@@ -406,6 +410,8 @@ void winograd_conv<Arch, T>::for_each_chunk(const tiling& tl, F&& f) const {
     const index_t n_tiles = (std::min(tl.chunk, tl.total - u0) + L - 1) / L * L, groups = n_tiles / L;
     make_groups(tl, u0, groups, info.data());
     transform_input(info.data(), groups, n_tiles, vbuf.get());
+    if constexpr (std::is_same_v<T, float>)
+      if (bf16_tiles) round_to_bf16_in_place<Arch>(vbuf.get(), 36 * C * n_tiles);
     f(static_cast<const group*>(info.data()), groups, n_tiles, static_cast<const T*>(vbuf.get()), u0 == 0);
   }
 }

@@ -1,6 +1,6 @@
 #pragma once
-// Switches read from the environment (KPT_EXACT_CONV, KPT_CONV_BF16, KPT_NO_BLOCK_CACHE): on when
-// the variable is set to anything but "0".
+// Switches read from the environment (KPT_EXACT_CONV, KPT_NO_BLOCK_CACHE): on when the variable is
+// set to anything but "0".
 #include <cstdlib>
 #include <cstring>
 
