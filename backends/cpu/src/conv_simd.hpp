@@ -302,18 +302,9 @@ void conv2d_forward_simd(Arch, const kernels::conv_geom& g, const T* x, const T*
   if constexpr (std::is_same_v<T, float>) bf16_tiles = conv_bf16_emulation() == bf16_emulation::winograd_tiles;
   if (winograd_fits<Arch, T>(g)) {
     const winograd_conv<Arch, T> wc{g.N, g.C, g.H, g.W, g.O, g.PH, g.PW, x, g.C * g.H * g.W, bf16_tiles};
-    if constexpr (std::is_same_v<T, float>) {
-      if (bf16_tiles) {  // rounded U, never kept: the cache holds float transforms
-        scratch<T, slot_weights> u(wc.packed_weights());
-        wc.transform_weights(w, g.C * 9, 9, false, u.get());
-        round_to_bf16_in_place<Arch>(u.get(), wc.packed_weights());
-        wc.forward_packed(u.get(), bias, act, y);
-        return;
-      }
-    }
     // Weights that will come again keep their transform (GEMM packing of the other paths is
-    // small next to their work, so only Winograd's is kept).
-    const auto kept = reuse == kernels::weight_reuse::repeated
+    // small next to their work, so only Winograd's is kept); bf16-rounded ones never are.
+    const auto kept = reuse == kernels::weight_reuse::repeated && !bf16_tiles
                           ? cached_weights(&winograd_weights_tag<Arch, T>, g.O, g.C, w, g.w_numel(), wc.packed_weights(),
                                            [&](T* u) { wc.transform_weights(w, g.C * 9, 9, false, u); })
                           : nullptr;

@@ -126,8 +126,8 @@ struct winograd_conv {
   index_t N, C, H, W, O, PH, PW;
   const T* x;
   index_t x_batch;
-  // KPT_CONV_BF16=winograd (conv_bf16.hpp): the forward rounds the transformed input tiles V to
-  // bfloat16 before the GEMMs (the caller rounds U).
+  // KPT_CONV_BF16=winograd (conv_bf16.hpp): the transformed weights U and input tiles V are
+  // rounded to bfloat16 before the GEMMs.
   bool bf16_tiles = false;
 
   // y = act(conv(x, w) + bias (nullable)). Weight (o, c, i, j) is read at w[o*w_os + c*w_cs + tap],
@@ -207,6 +207,8 @@ template <class Arch, class T>
 void winograd_conv<Arch, T>::transform_weights(const T* w, index_t w_os, index_t w_cs, bool flip, T* upack) const {
   if constexpr (has_winograd<Arch, T>) {
     transform_weights_simd(w, w_os, w_cs, flip, upack);
+    if constexpr (std::is_same_v<T, float>)
+      if (bf16_tiles) round_to_bf16_in_place<Arch>(upack, packed_weights());
   } else {
     throw std::logic_error("winograd_conv: float on AVX-512 or AVX2 only; check winograd_fits first");
   }
