@@ -74,6 +74,12 @@ double peak_rss_mb() {
   return double(u.ru_maxrss) / 1024.0;  // no /proc: the upper bound, in kilobytes on Linux
 }
 
+// KPT_CONV_BF16 as the convolutions read it (docs/config.md), "0" when unset.
+const char* conv_bf16() {
+  const char* v = std::getenv("KPT_CONV_BF16");
+  return v && *v ? v : "0";
+}
+
 int run_case(const kpt::bench::workload& w, int threads, int repeat) {
   kpt::set_num_threads(threads);
   const double peak = fma_peak(threads);
@@ -91,10 +97,11 @@ int run_case(const kpt::bench::workload& w, int threads, int repeat) {
   std::printf(
       "{\"case\": \"%s\", \"threads\": %d, \"repeat\": %d, \"ms_median\": %.2f, \"ms_min\": %.2f, \"images_per_s\": "
       "%.3f, \"gflop\": %.3f, \"gflops\": %.2f, \"peak_gflops\": %.2f, \"peak_fraction\": %.3f, \"peak_rss_mb\": %.1f, "
-      "\"block_cache\": %s, \"weight_cache_mb\": %.1f, \"arch\": \"%s\"}\n",
+      "\"block_cache\": %s, \"weight_cache_mb\": %.1f, \"arch\": \"%s\", \"conv_bf16\": \"%s\", \"bf16_dot\": %s}\n",
       w.name.c_str(), threads, repeat, median, ms.front(), double(w.images) / (median * 1e-3), w.gflop, rate, peak,
       rate / peak, peak_rss_mb(), kpt::detail::host_blocks::instance().enabled() ? "true" : "false",
-      double(kpt::cpu_weight_cache().bytes) / double(1 << 20), kpt::cpu_arch());
+      double(kpt::cpu_weight_cache().bytes) / double(1 << 20), kpt::cpu_arch(), conv_bf16(),
+      kpt::cpu_bf16_dot() ? "true" : "false");
   std::fflush(stdout);
   return 0;
 }

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <optional>
 
+#include "kpt/autograd/grad_mode.hpp"
 #include "kpt/backends/cpu/arch.hpp"
 #include "kpt/io/half.hpp"
 #include "kpt/ops/conv.hpp"
@@ -282,4 +283,51 @@ BOOST_AUTO_TEST_CASE(conv2d_bf16_emulation_of_winograd_rounds_the_tiles) {
   BOOST_CHECK_EXCEPTION(conv2d(x, w, tensor<float, cpu>{}, {1, 1}), value_error, [](const value_error& e) {
     return std::string(e.what()).find("KPT_CONV_BF16=yes") != std::string::npos;
   });
+}
+
+// KPT_CONV_BF16=winograd on AVX512-BF16 runs Winograd's GEMMs on vdpbf16ps: the exact products of
+// the rounded U and V that the emulation forms in float, summed in another order. So the two
+// agree to float rounding, a thousand times closer than either is to the float result; weights
+// kept between inference calls give the bits of freshly transformed ones. Without AVX512-BF16
+// (or with KPT_CPU_ARCH=avx2) both are the emulation and agree to the bit.
+BOOST_AUTO_TEST_CASE(conv2d_bf16_winograd_kernels_match_their_emulation) {
+  const conv_case cases[] = {
+      {{1, 64, 32, 40}, {64, 64, 3, 3}, 1, 1, true, false},      // 80 tiles: one GEMM panel of 48 and a ragged one
+      {{2, 65, 17, 30}, {77, 65, 3, 3}, 1, 1, true, false},      // an odd channel pair, a partial row panel
+      {{1, 128, 120, 132}, {128, 128, 3, 3}, 1, 1, true, false}, // 990 tiles: two chunks
+  };
+  BOOST_TEST_MESSAGE("bf16 Winograd on vdpbf16ps: " << (cpu_bf16_dot() ? "yes" : "no (emulated)"));
+  std::uint64_t seed = 6000;
+  for (const auto& k : cases) {
+    const auto x = random_tensor<float>(k.x, seed += 3).to<cpu>(), w = random_tensor<float>(k.w, seed + 1).to<cpu>();
+    const auto b = random_tensor<float>({k.w[0]}, seed + 2).to<cpu>();
+    const conv2d_options opt{k.stride, k.padding};
+    const auto exact = conv2d(x, w, b, opt);
+    tensor<float, cpu> emulated, dot, kept;
+    {
+      bf16_env bf16("winograd-emulated");
+      emulated = conv2d(x, w, b, opt);
+    }
+    {
+      bf16_env bf16("winograd");
+      dot = conv2d(x, w, b, opt);
+      no_grad inference;  // the kernel is told the weights come again: the second call reuses them
+      conv2d(x, w.clone(), b, opt);
+      kept = conv2d(x, w.clone(), b, opt);
+    }
+    BOOST_TEST_CONTEXT("x " << k.x.str() << " w " << k.w.str() << " arch " << kpt::cpu_arch()) {
+      BOOST_TEST_MESSAGE("against the emulation: rms " << rms_rel_err(dot, emulated) << ", max "
+                                                       << rel_err(dot, emulated) << "; against float: rms "
+                                                       << rms_rel_err(dot, exact));
+      if (cpu_bf16_dot()) {
+        BOOST_TEST(rms_rel_err(dot, emulated) <= 2e-6);
+        BOOST_TEST(rel_err(dot, emulated) <= 5e-5);
+      } else {
+        BOOST_TEST(dot.to_vector() == emulated.to_vector());
+      }
+      // The rounding happened: of the tiles (2.5e-2), or of the operands on SSE2, which has no Winograd (2e-3).
+      BOOST_TEST(rms_rel_err(dot, exact) >= (std::string(kpt::cpu_arch()) == "sse2" ? 1e-3 : 1e-2));
+      BOOST_TEST(kept.to_vector() == dot.to_vector());
+    }
+  }
 }

@@ -38,6 +38,13 @@ inline int selected_arch() {
   return selected;
 }
 
+// Whether the AVX-512 kernels run and the CPU has AVX512-BF16 (vdpbf16ps), which the bf16
+// Winograd GEMMs use (conv_winograd_bf16.hpp); KPT_CPU_ARCH=avx2 turns them off with the rest.
+inline bool bf16_dot_selected() {
+  static const bool has = selected_arch() == 0 && __builtin_cpu_supports("avx512bf16");
+  return has;
+}
+
 // Calls f(Arch{}) for the selected arch.
 template <class F>
 decltype(auto) dispatch(F&& f) {

@@ -17,7 +17,7 @@ void forward(const conv_geom& g, const T* x, const T* w, const T* bias, conv_act
 void conv2d_forward(cpu, const conv_geom& g, const float* x, const float* w, const float* bias, conv_activation act,
                     weight_reuse reuse, float* y) {
   // KPT_CONV_BF16=winograd rounds inside the kernels (conv2d_forward_simd).
-  if (cpu_detail::conv_bf16_emulation() == cpu_detail::bf16_emulation::operands) {
+  if (cpu_detail::conv_bf16_mode() == cpu_detail::bf16_mode::operands) {
     const auto xb = cpu_detail::bf16_copy<void>(x, g.x_numel()), wb = cpu_detail::bf16_copy<void>(w, g.w_numel());
     forward(g, xb.data(), wb.data(), bias, act, reuse, y);
     return;

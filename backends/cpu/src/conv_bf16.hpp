@@ -1,13 +1,14 @@
 #pragma once
-// KPT_CONV_BF16 emulates the numerics of a bf16 inference path on AVX512-BF16 (vdpbf16ps: bf16
-// operands, float accumulation, float output) on any CPU, so that its effect on accuracy can be
-// measured (docs/performance.md, "bf16 inference"); it is slower than float, not faster. Float
-// convolutions, forward only, read per call like KPT_EXACT_CONV:
+// KPT_CONV_BF16 selects a bf16 inference path for float convolutions, forward only, read per call
+// like KPT_EXACT_CONV (docs/performance.md, "bf16 inference"):
 //  - 1: every convolution rounds its input and weights to bfloat16 before the float kernels run
-//    (a bf16 GEMM over the image);
+//    (what a bf16 GEMM over the image computes). An emulation, slower than float: it measures
+//    accuracy;
 //  - winograd: the layers that run as Winograd round their transformed input tiles and weights
-//    instead (a bf16 GEMM inside Winograd, where rounding happens after the transforms); the
-//    others round their input and weights as with 1.
+//    (a bf16 GEMM inside Winograd, where rounding happens after the transforms) and run their
+//    GEMMs on vdpbf16ps when the CPU has AVX512-BF16 (conv_winograd_bf16.hpp), faster than float;
+//    elsewhere they emulate it. The other layers round their input and weights as with 1;
+//  - winograd-emulated: the same numerics, always emulated (the parity test's reference).
 #include <bit>
 #include <cstdint>
 #include <cstdlib>
@@ -20,17 +21,19 @@
 
 namespace kpt::cpu_detail {
 
-enum class bf16_emulation { off, operands, winograd_tiles };
+enum class bf16_mode { off, operands, winograd, winograd_emulated };
 
-inline bf16_emulation conv_bf16_emulation() {
+inline bf16_mode conv_bf16_mode() {
   const char* v = std::getenv("KPT_CONV_BF16");
-  if (v == nullptr || *v == '\0' || std::strcmp(v, "0") == 0) return bf16_emulation::off;
-  if (std::strcmp(v, "1") == 0) return bf16_emulation::operands;
-  if (std::strcmp(v, "winograd") == 0) return bf16_emulation::winograd_tiles;
+  if (v == nullptr || *v == '\0' || std::strcmp(v, "0") == 0) return bf16_mode::off;
+  if (std::strcmp(v, "1") == 0) return bf16_mode::operands;
+  if (std::strcmp(v, "winograd") == 0) return bf16_mode::winograd;
+  if (std::strcmp(v, "winograd-emulated") == 0) return bf16_mode::winograd_emulated;
   require<value_error>(false, "KPT_CONV_BF16=", v,
                        ": expected 1 (convolution inputs and weights rounded to bf16), winograd (Winograd's "
-                       "transformed tiles and weights rounded) or 0 (off)");
-  return bf16_emulation::off;
+                       "transformed tiles and weights in bf16), winograd-emulated (the same, never on "
+                       "AVX512-BF16) or 0 (off)");
+  return bf16_mode::off;
 }
 
 // The bfloat16 nearest to f (ties to even), widened back to float; NaN stays NaN. The same

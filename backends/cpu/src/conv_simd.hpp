@@ -26,6 +26,7 @@ void conv2d_backward_bias_simd(Arch, const kernels::conv_geom& g, const T* gy, T
 }  // namespace kpt::cpu_detail
 
 #ifdef KPT_CPU_ARCH
+#include "arch.hpp"
 #include "conv_bf16.hpp"
 #include "conv_direct.hpp"
 #include "conv_weight_direct.hpp"
@@ -297,16 +298,40 @@ inline bool is_pointwise(const kernels::conv_geom& g) {
 template <class Arch, class T>
 void conv2d_forward_simd(Arch, const kernels::conv_geom& g, const T* x, const T* w, const T* bias,
                          kernels::conv_activation act, kernels::weight_reuse reuse, T* y) {
-  [[maybe_unused]] bool bf16_tiles = false;
+  // KPT_CONV_BF16=winograd (conv_bf16.hpp): Winograd layers in bf16 on AVX512-BF16 or emulated,
+  // the others with their input and weights rounded as with KPT_CONV_BF16=1.
+  [[maybe_unused]] bool bf16 = false;
   [[maybe_unused]] std::vector<float> x_bf16, w_bf16;
-  if constexpr (std::is_same_v<T, float>) bf16_tiles = conv_bf16_emulation() == bf16_emulation::winograd_tiles;
+  auto precision = winograd_precision::f32;
+  if constexpr (std::is_same_v<T, float>) {
+    const bf16_mode mode = conv_bf16_mode();
+    bf16 = mode == bf16_mode::winograd || mode == bf16_mode::winograd_emulated;
+    if (bf16)
+      precision = has_winograd_bf16<Arch, T> && mode == bf16_mode::winograd && bf16_dot_selected()
+                      ? winograd_precision::bf16_dot
+                      : winograd_precision::bf16_emulated;
+  }
   if (winograd_fits<Arch, T>(g)) {
-    const winograd_conv<Arch, T> wc{g.N, g.C, g.H, g.W, g.O, g.PH, g.PW, x, g.C * g.H * g.W, bf16_tiles};
+    const winograd_conv<Arch, T> wc{g.N, g.C, g.H, g.W, g.O, g.PH, g.PW, x, g.C * g.H * g.W, precision};
     // Weights that will come again keep their transform (GEMM packing of the other paths is
-    // small next to their work, so only Winograd's is kept); bf16-rounded ones never are.
-    const auto kept = reuse == kernels::weight_reuse::repeated && !bf16_tiles
-                          ? cached_weights(&winograd_weights_tag<Arch, T>, g.O, g.C, w, g.w_numel(), wc.packed_weights(),
-                                           [&](T* u) { wc.transform_weights(w, g.C * 9, 9, false, u); })
+    // small next to their work, so only Winograd's is kept); emulated bf16 ones never are.
+    const bool keep = reuse == kernels::weight_reuse::repeated;
+    if (precision == winograd_precision::bf16_dot) {
+      using word = winograd_bf16::word;
+      const auto kept = keep ? cached_weights<word>(&winograd_bf16_weights_tag<Arch, T>, g.O, g.C, w, g.w_numel(),
+                                                    wc.packed_weight_words(),
+                                                    [&](word* u) { wc.transform_weights_bf16(w, g.C * 9, 9, false, u); })
+                             : nullptr;
+      if (kept)
+        wc.forward_packed_bf16(kept.get(), bias, act, y);
+      else
+        wc.forward(w, g.C * 9, 9, false, bias, act, y);
+      return;
+    }
+    const auto kept = keep && precision == winograd_precision::f32
+                          ? cached_weights<T>(&winograd_weights_tag<Arch, T>, g.O, g.C, w, g.w_numel(),
+                                              wc.packed_weights(),
+                                              [&](T* u) { wc.transform_weights(w, g.C * 9, 9, false, u); })
                           : nullptr;
     if (kept)
       wc.forward_packed(kept.get(), bias, act, y);
@@ -315,7 +340,7 @@ void conv2d_forward_simd(Arch, const kernels::conv_geom& g, const T* x, const T*
     return;
   }
   if constexpr (std::is_same_v<T, float>) {
-    if (bf16_tiles) {  // not a Winograd layer: its input and weights are rounded, as with KPT_CONV_BF16=1
+    if (bf16) {  // not a Winograd layer: its input and weights are rounded, as with KPT_CONV_BF16=1
       x_bf16 = bf16_copy<Arch>(x, g.x_numel()), w_bf16 = bf16_copy<Arch>(w, g.w_numel());
       x = x_bf16.data(), w = w_bf16.data();
     }

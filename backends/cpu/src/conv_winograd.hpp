@@ -18,9 +18,10 @@
 // it off.
 //
 // The transforms run one vector of tiles at a time (16 with AVX-512, 8 with AVX2), gathering the
-// windows from the image and scattering the 4x4 blocks to the output with masks at the edges
-// (lanes.hpp; AVX2 has no scatter, so whole blocks go out as 4-wide rows after a transpose).
+// windows from the image; the 4x4 output blocks move as 4-wide rows after an in-register
+// transpose, with masked scatters and gathers (lanes.hpp) only for blocks cut by an edge.
 #include "conv_bf16.hpp"
+#include "conv_winograd_bf16.hpp"
 #include "gemm_simd.hpp"
 #include "kpt/core/env.hpp"
 #include "kpt/kernels/conv.hpp"
@@ -44,6 +45,14 @@ inline bool winograd_disabled() { return detail::env_flag("KPT_EXACT_CONV"); }
 // The archs and types the Winograd path is compiled for.
 template <class Arch, class T>
 inline constexpr bool has_winograd = has_lane_ops<Arch, T> && std::is_same_v<T, float>;
+
+// The archs and types with the AVX512-BF16 GEMMs (used when the CPU has them).
+template <class Arch, class T>
+inline constexpr bool has_winograd_bf16 = is_avx512<Arch> && std::is_same_v<T, float>;
+
+// Winograd's GEMMs in float, or with bf16 operands (KPT_CONV_BF16=winograd, conv_bf16.hpp):
+// emulated by rounding U and V in place, or on vdpbf16ps (conv_winograd_bf16.hpp).
+enum class winograd_precision { f32, bf16_emulated, bf16_dot };
 
 template <class Arch, class T>
 bool winograd_fits(const kernels::conv_geom& g) {
@@ -126,9 +135,8 @@ struct winograd_conv {
   index_t N, C, H, W, O, PH, PW;
   const T* x;
   index_t x_batch;
-  // KPT_CONV_BF16=winograd (conv_bf16.hpp): the transformed weights U and input tiles V are
-  // rounded to bfloat16 before the GEMMs.
-  bool bf16_tiles = false;
+  // bf16: the transformed weights U and input tiles V in bfloat16 (forward only).
+  winograd_precision precision = winograd_precision::f32;
 
   // y = act(conv(x, w) + bias (nullable)). Weight (o, c, i, j) is read at w[o*w_os + c*w_cs + tap],
   // tap = i*3 + j, or 8 - tap when `flip` (the input gradient runs as the convolution of dY with
@@ -140,6 +148,11 @@ struct winograd_conv {
   index_t packed_weights() const;
   void transform_weights(const T* w, index_t w_os, index_t w_cs, bool flip, T* upack) const;
   void forward_packed(const T* upack, const T* bias, kernels::conv_activation act, T* y) const;
+  // The same for bf16_dot, with U as pairs of bf16 (conv_winograd_bf16.hpp's layout).
+  using word = winograd_bf16::word;
+  index_t packed_weight_words() const;
+  void transform_weights_bf16(const T* w, index_t w_os, index_t w_cs, bool flip, word* upack) const;
+  void forward_packed_bf16(const word* upack, const T* bias, kernels::conv_activation act, T* y) const;
   // gw [O, C, 3, 3] = dL/dw for dL/dy = gy [N, O, HO, WO]: the same transforms run backwards,
   // dU_xi (O x C) = Z_xi (O x tiles) * V_xi^T with Z = A dY A^T, then gw = G^T dU G.
   void backward_weight(const T* gy, T* gw) const;
@@ -168,13 +181,24 @@ struct winograd_conv {
     }
   };
   // Tiles are numbered across the batch, u = n * tiles + t, and processed in chunks of whole
-  // groups, split evenly, that keep the transformed data within 16 MB per buffer.
+  // groups (of whole bf16 GEMM panels for bf16_dot), split evenly, that keep the transformed data
+  // within 16 MB per buffer.
   struct tiling {
     index_t HO, WO, TW, tiles, total, chunk;
   };
   tiling plan() const;
   void make_groups(const tiling& tl, index_t u0, index_t groups, group* info) const;
+  // V = B^T d B of one channel's windows for a group: sink(xi, v) for the 36 positions xi.
+  template <class Sink>
+  void transform_window(const group& gr, const T* plane, Sink&& sink) const;
   void transform_input(const group* info, index_t groups, index_t n_tiles, T* vb) const;
+  // bf16_dot: V as words [36][n_tiles / NR][C / 2][NR] (conv_winograd_bf16.hpp); per group and
+  // channel pair k, the 36 words vectors at dst + xi * xi_stride.
+  void transform_input_bf16(const group* info, index_t groups, index_t n_tiles, word* vw) const;
+  KPT_TARGET_AVX512_BF16 void transform_pair_bf16(const group& gr, index_t k, word* dst, index_t xi_stride) const;
+  // Y = act(A^T M A (+ bias)) for a chunk's groups, M [36][O][n_tiles].
+  void transform_output(const tiling& tl, const group* info, index_t groups, index_t n_tiles, const T* mb,
+                        const T* bias, kernels::conv_activation act, T* y) const;
   // Per chunk of tiles: its groups, then V of the chunk into vb [36][C][n_tiles] (n_tiles rounded up
   // to whole groups), then f(info, groups, n_tiles, vb, first) with first true for the first chunk.
   template <class F>
@@ -193,6 +217,12 @@ struct winograd_conv {
 template <class Arch, class T>
 void winograd_conv<Arch, T>::forward(const T* w, index_t w_os, index_t w_cs, bool flip, const T* bias,
                                      kernels::conv_activation act, T* y) const {
+  if (precision == winograd_precision::bf16_dot) {
+    scratch<word, slot_weights> uwords(packed_weight_words());
+    transform_weights_bf16(w, w_os, w_cs, flip, uwords.get());
+    forward_packed_bf16(uwords.get(), bias, act, y);
+    return;
+  }
   scratch<T, slot_weights> upack(packed_weights());
   transform_weights(w, w_os, w_cs, flip, upack.get());
   forward_packed(upack.get(), bias, act, y);
@@ -208,7 +238,7 @@ void winograd_conv<Arch, T>::transform_weights(const T* w, index_t w_os, index_t
   if constexpr (has_winograd<Arch, T>) {
     transform_weights_simd(w, w_os, w_cs, flip, upack);
     if constexpr (std::is_same_v<T, float>)
-      if (bf16_tiles) round_to_bf16_in_place<Arch>(upack, packed_weights());
+      if (precision == winograd_precision::bf16_emulated) round_to_bf16_in_place<Arch>(upack, packed_weights());
   } else {
     throw std::logic_error("winograd_conv: float on AVX-512 or AVX2 only; check winograd_fits first");
   }
@@ -220,6 +250,25 @@ void winograd_conv<Arch, T>::forward_packed(const T* upack, const T* bias, kerne
     forward_packed_simd(upack, bias, act, y);
   } else {
     throw std::logic_error("winograd_conv: float on AVX-512 or AVX2 only; check winograd_fits first");
+  }
+}
+
+template <class Arch, class T>
+index_t winograd_conv<Arch, T>::packed_weight_words() const {
+  constexpr index_t MR = winograd_bf16::MR;
+  return 36 * ((O + MR - 1) / MR * MR) * winograd_bf16::pairs(C);
+}
+
+template <class Arch, class T>
+void winograd_conv<Arch, T>::transform_weights_bf16(const T* w, index_t w_os, index_t w_cs, bool flip,
+                                                    word* upack) const {
+  if constexpr (has_winograd_bf16<Arch, T>) {
+    static_assert(gemm_blocking<Arch, T>::MR == winograd_bf16::MR, "the bf16 U is the float U's panels in pairs");
+    scratch<T, slot_weights> u(packed_weights());
+    transform_weights_simd(w, w_os, w_cs, flip, u.get());
+    winograd_bf16::pack_weights(u.get(), packed_a_size<Arch, T>(O, C), O, C, upack);
+  } else {
+    throw std::logic_error("winograd_conv: bf16 GEMMs on AVX-512 only");
   }
 }
 
@@ -239,9 +288,11 @@ typename winograd_conv<Arch, T>::tiling winograd_conv<Arch, T>::plan() const {
   tl.TW = (tl.WO + 3) / 4;
   tl.tiles = (tl.HO + 3) / 4 * tl.TW, tl.total = N * tl.tiles;
   const index_t chunk_bytes = index_t(16) << 20;
-  const index_t max_chunk = std::max<index_t>(L, chunk_bytes / index_t(36 * sizeof(T) * std::max(C, O)) / L * L);
+  const index_t step = precision == winograd_precision::bf16_dot ? winograd_bf16::NR : L;
+  const index_t max_chunk =
+      std::max<index_t>(step, chunk_bytes / index_t(36 * sizeof(T) * std::max(C, O)) / step * step);
   const index_t nchunks = (tl.total + max_chunk - 1) / max_chunk;
-  tl.chunk = ((tl.total + nchunks - 1) / nchunks + L - 1) / L * L;
+  tl.chunk = ((tl.total + nchunks - 1) / nchunks + step - 1) / step * step;
   return tl;
 }
 
@@ -290,6 +341,15 @@ inline void transpose4_halves(__m256 (&r)[4]) {
   r[2] = _mm256_shuffle_ps(t1, t3, 0x44);
   r[3] = _mm256_shuffle_ps(t1, t3, 0xee);
 }
+// AVX-512: the same within each 128-bit quarter (r[j] quarter h <-> tile 4h + j).
+inline void transpose4_quarters(__m512 (&r)[4]) {
+  const __m512 t0 = _mm512_unpacklo_ps(r[0], r[1]), t1 = _mm512_unpackhi_ps(r[0], r[1]);
+  const __m512 t2 = _mm512_unpacklo_ps(r[2], r[3]), t3 = _mm512_unpackhi_ps(r[2], r[3]);
+  r[0] = _mm512_shuffle_ps(t0, t2, 0x44);
+  r[1] = _mm512_shuffle_ps(t0, t2, 0xee);
+  r[2] = _mm512_shuffle_ps(t1, t3, 0x44);
+  r[3] = _mm512_shuffle_ps(t1, t3, 0xee);
+}
 
 }  // namespace winograd
 
@@ -312,23 +372,36 @@ void winograd_conv<Arch, T>::load_window_row(const T* row, const unsigned (&col)
   d[5] = _mm256_blend_ps(_mm256_permutevar8x32_ps(r[1], next), _mm256_set1_ps(v33), 0x80);
 }
 
+// Blocks whose 16 outputs all exist move as 4-wide rows (one per tile and block row) with
+// in-register transposes instead of gathers and scatters, which are slow on AMD (on Zen 4 a
+// KeyPointNet inference spent 11 % of its time in the output transform's scatters).
 template <class Arch, class T>
 void winograd_conv<Arch, T>::load_blocks(const group& gr, index_t WO, const T* plane, V (&b)[4][4]) {
   using LO = lane_ops<Arch, float>;
-  if constexpr (is_avx2<Arch>) {
-    // Whole blocks: 32 row loads and transposes instead of 16 gathers.
-    if (gr.whole_blocks()) {
-      for (int i = 0; i < 4; ++i) {
-        const T* row = plane + i * WO;
+  if (gr.whole_blocks()) {
+    for (int i = 0; i < 4; ++i) {
+      const T* row = plane + i * WO;
+      if constexpr (is_avx2<Arch>) {
         __m256 r[4];
         for (int l = 0; l < 4; ++l)
           r[l] = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(row + gr.out_idx[l])),
                                       _mm_loadu_ps(row + gr.out_idx[l + 4]), 1);
         winograd::transpose4_halves(r);
         for (int j = 0; j < 4; ++j) b[i][j] = r[j];
+      } else {
+        __m512 r[4];
+        for (int l = 0; l < 4; ++l) {
+          const __m256 lo = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(row + gr.out_idx[l])),
+                                                 _mm_loadu_ps(row + gr.out_idx[l + 4]), 1);
+          const __m256 hi = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(row + gr.out_idx[l + 8])),
+                                                 _mm_loadu_ps(row + gr.out_idx[l + 12]), 1);
+          r[l] = _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
+        }
+        winograd::transpose4_quarters(r);
+        for (int j = 0; j < 4; ++j) b[i][j] = r[j];
       }
-      return;
     }
+    return;
   }
   const auto base = LO::index(gr.out_idx);
   for (int i = 0; i < 4; ++i)
@@ -339,20 +412,28 @@ void winograd_conv<Arch, T>::load_blocks(const group& gr, index_t WO, const T* p
 template <class Arch, class T>
 void winograd_conv<Arch, T>::store_blocks(const group& gr, index_t WO, T* plane, const V (&b)[4][4]) {
   using LO = lane_ops<Arch, float>;
-  if constexpr (is_avx2<Arch>) {
-    // AVX2 has no scatter: whole blocks go out as 4-wide rows, 32 stores instead of 128.
-    if (gr.whole_blocks()) {
-      for (int i = 0; i < 4; ++i) {
+  if (gr.whole_blocks()) {
+    for (int i = 0; i < 4; ++i) {
+      T* row = plane + i * WO;
+      if constexpr (is_avx2<Arch>) {
         __m256 r[4] = {b[i][0], b[i][1], b[i][2], b[i][3]};
         winograd::transpose4_halves(r);
-        T* row = plane + i * WO;
         for (int l = 0; l < 4; ++l) {
           _mm_storeu_ps(row + gr.out_idx[l], _mm256_castps256_ps128(r[l]));
           _mm_storeu_ps(row + gr.out_idx[l + 4], _mm256_extractf128_ps(r[l], 1));
         }
+      } else {
+        __m512 r[4] = {b[i][0], b[i][1], b[i][2], b[i][3]};
+        winograd::transpose4_quarters(r);
+        for (int l = 0; l < 4; ++l) {
+          _mm_storeu_ps(row + gr.out_idx[l], _mm512_castps512_ps128(r[l]));
+          _mm_storeu_ps(row + gr.out_idx[l + 4], _mm512_extractf32x4_ps(r[l], 1));
+          _mm_storeu_ps(row + gr.out_idx[l + 8], _mm512_extractf32x4_ps(r[l], 2));
+          _mm_storeu_ps(row + gr.out_idx[l + 12], _mm512_extractf32x4_ps(r[l], 3));
+        }
       }
-      return;
     }
+    return;
   }
   const auto base = LO::index(gr.out_idx);
   for (int i = 0; i < 4; ++i)
@@ -363,44 +444,86 @@ void winograd_conv<Arch, T>::store_blocks(const group& gr, index_t WO, T* plane,
 // Channels per task of the transforms.
 inline constexpr index_t winograd_channels_per_task = 4;
 
+template <class Arch, class T>
+template <class Sink>
+void winograd_conv<Arch, T>::transform_window(const group& gr, const T* plane, Sink&& sink) const {
+  using LO = lane_ops<Arch, float>;
+  const auto base = LO::index(gr.in_idx);
+  V h[6][6];  // window rows transformed along the row
+  for (int r = 0; r < 6; ++r) {
+    V d[6];
+    if constexpr (is_avx2<Arch>) {
+      if (gr.run) {
+        // One image row for every lane: either inside the image or all padding.
+        if (gr.in_row[r]) load_window_row(plane + gr.in_idx[0] + r * W, gr.run_col, d);
+        else
+          for (V& v : d) v = V(T(0));
+        winograd::input_1d(d, h[r]);
+        continue;
+      }
+    }
+    for (int s = 0; s < 6; ++s) d[s] = LO::gather(plane, LO::shift(base, int(r * W + s)), gr.in_row[r] & gr.in_col[s]);
+    winograd::input_1d(d, h[r]);
+  }
+  for (int b = 0; b < 6; ++b) {
+    const V col[6] = {h[0][b], h[1][b], h[2][b], h[3][b], h[4][b], h[5][b]};
+    V v[6];
+    winograd::input_1d(col, v);
+    for (int a = 0; a < 6; ++a) sink(a * 6 + b, v[a]);
+  }
+}
+
 // V = B^T d B into vb [36][C][n_tiles], gathered straight from the images with masks for the zero
 // padding. Each task walks all groups per channel, so each of the 36 rows it writes is written
 // front to back (stores to 36 scattered places at once stalled on read-for-ownership misses).
 template <class Arch, class T>
 void winograd_conv<Arch, T>::transform_input(const group* info, index_t groups, index_t n_tiles, T* vb) const {
-  using LO = lane_ops<Arch, float>;
   constexpr index_t cpt = winograd_channels_per_task;
   parallel_for(0, (C + cpt - 1) / cpt, 1, [&](index_t lo, index_t hi) {
     for (index_t c = lo * cpt; c < std::min(C, hi * cpt); ++c)
       for (index_t q = 0; q < groups; ++q) {
         const group& gr = info[q];
-        const T* plane = x + gr.n0 * x_batch + c * H * W;
-        const auto base = LO::index(gr.in_idx);
-        V h[6][6];  // window rows transformed along the row
-        for (int r = 0; r < 6; ++r) {
-          V d[6];
-          if constexpr (is_avx2<Arch>) {
-            if (gr.run) {
-              // One image row for every lane: either inside the image or all padding.
-              if (gr.in_row[r]) load_window_row(plane + gr.in_idx[0] + r * W, gr.run_col, d);
-              else
-                for (V& v : d) v = V(T(0));
-              winograd::input_1d(d, h[r]);
-              continue;
-            }
-          }
-          for (int s = 0; s < 6; ++s)
-            d[s] = LO::gather(plane, LO::shift(base, int(r * W + s)), gr.in_row[r] & gr.in_col[s]);
-          winograd::input_1d(d, h[r]);
-        }
-        for (int b = 0; b < 6; ++b) {
-          const V col[6] = {h[0][b], h[1][b], h[2][b], h[3][b], h[4][b], h[5][b]};
-          V v[6];
-          winograd::input_1d(col, v);
-          for (int a = 0; a < 6; ++a) v[a].store_aligned(vb + ((a * 6 + b) * C + c) * n_tiles + q * L);
-        }
+        transform_window(gr, x + gr.n0 * x_batch + c * H * W,
+                         [&](int xi, V v) { v.store_aligned(vb + (xi * C + c) * n_tiles + q * L); });
       }
   });
+}
+
+// bf16_dot: one task per GEMM panel of NR tiles, which writes its [C / 2][NR] block of each of the
+// 36 positions front to back.
+template <class Arch, class T>
+void winograd_conv<Arch, T>::transform_input_bf16(const group* info, index_t groups, index_t n_tiles,
+                                                  word* vw) const {
+  if constexpr (has_winograd_bf16<Arch, T>) {
+    constexpr index_t NR = winograd_bf16::NR, per_panel = NR / L;
+    static_assert(NR % L == 0);
+    const index_t panels = n_tiles / NR, cp = winograd_bf16::pairs(C);
+    parallel_for(0, panels, 1, [&](index_t lo, index_t hi) {
+      for (index_t p = lo; p < hi; ++p)
+        for (index_t k = 0; k < cp; ++k)
+          for (index_t s = 0; s < per_panel; ++s)
+            transform_pair_bf16(info[p * per_panel + s], k, vw + (p * cp + k) * NR + s * L, panels * cp * NR);
+    });
+    (void)groups;
+  } else {
+    throw std::logic_error("winograd_conv: bf16 GEMMs on AVX-512 only");
+  }
+}
+
+template <class Arch, class T>
+void winograd_conv<Arch, T>::transform_pair_bf16(const group& gr, index_t k, word* dst, index_t xi_stride) const {
+  if constexpr (has_winograd_bf16<Arch, T>) {
+    alignas(64) T v[2][36][L];  // channels 2k and 2k + 1 (0 past C)
+    for (index_t c = 0; c < 2; ++c) {
+      if (2 * k + c < C)
+        transform_window(gr, x + gr.n0 * x_batch + (2 * k + c) * H * W,
+                         [&](int xi, V t) { t.store_aligned(v[c][xi]); });
+      else
+        std::fill_n(&v[c][0][0], 36 * L, T(0));
+    }
+    for (int xi = 0; xi < 36; ++xi)
+      _mm512_store_si512(dst + xi * xi_stride, winograd_bf16::pair_words(_mm512_load_ps(v[0][xi]), _mm512_load_ps(v[1][xi])));
+  }
 }
 
 template <class Arch, class T>
@@ -413,7 +536,7 @@ void winograd_conv<Arch, T>::for_each_chunk(const tiling& tl, F&& f) const {
     make_groups(tl, u0, groups, info.data());
     transform_input(info.data(), groups, n_tiles, vbuf.get());
     if constexpr (std::is_same_v<T, float>)
-      if (bf16_tiles) round_to_bf16_in_place<Arch>(vbuf.get(), 36 * C * n_tiles);
+      if (precision == winograd_precision::bf16_emulated) round_to_bf16_in_place<Arch>(vbuf.get(), 36 * C * n_tiles);
     f(static_cast<const group*>(info.data()), groups, n_tiles, static_cast<const T*>(vbuf.get()), u0 == 0);
   }
 }
@@ -473,7 +596,6 @@ void winograd_conv<Arch, T>::forward_packed_simd(const T* upack, const T* bias, 
   const tiling tl = plan();
   const index_t a_size = packed_a_size<Arch, T>(O, C);
   scratch<T, slot_wino_m> mbuf(36 * O * tl.chunk);
-  constexpr index_t cpt = winograd_channels_per_task;
   for_each_chunk(tl, [&](const group* info, index_t groups, index_t n_tiles, const T* vb, bool) {
     T* mb = mbuf.get();
     // M_xi = U_xi * V_xi, 36 products in one job.
@@ -483,32 +605,60 @@ void winograd_conv<Arch, T>::forward_packed_simd(const T* upack, const T* bias, 
     job.c = mb, job.ldc = n_tiles, job.c_batch = O * n_tiles;
     gemm_run<Arch>(job, pack_b_strided<Arch, T>{vb, C * n_tiles, n_tiles, 1});
 
-    // Y = act(A^T M A (+ bias)), stored as 4x4 blocks (masked at the right and bottom edges).
-    parallel_for(0, (O + cpt - 1) / cpt, 1, [&](index_t lo, index_t hi) {
-      for (index_t o = lo * cpt; o < std::min(O, hi * cpt); ++o) {
-        const V b0(bias ? bias[o] : T(0));
-        for (index_t q = 0; q < groups; ++q) {
-          const group& gr = info[q];
-          V h[6][4];  // rows of M transformed along the row
-          for (int a = 0; a < 6; ++a) {
-            V m[6];
-            for (int b = 0; b < 6; ++b) m[b] = V::load_aligned(mb + ((a * 6 + b) * O + o) * n_tiles + q * L);
-            winograd::output_1d(m, h[a]);
-          }
-          V out[4][4];
-          for (int j = 0; j < 4; ++j) {
-            const V col[6] = {h[0][j], h[1][j], h[2][j], h[3][j], h[4][j], h[5][j]};
-            V v[4];
-            winograd::output_1d(col, v);
-            for (int i = 0; i < 4; ++i) out[i][j] = v[i] + b0;
-          }
-          if (act.on)
-            for (auto& row : out)
-              for (V& v : row) v = activate(act, v);
-          store_blocks(gr, tl.WO, y + (gr.n0 * O + o) * tl.HO * tl.WO, out);
+    transform_output(tl, info, groups, n_tiles, mb, bias, act, y);
+  });
+}
+
+template <class Arch, class T>
+void winograd_conv<Arch, T>::forward_packed_bf16(const word* upack, const T* bias, kernels::conv_activation act,
+                                                 T* y) const {
+  if constexpr (has_winograd_bf16<Arch, T>) {
+    const tiling tl = plan();
+    scratch<T, slot_wino_m> mbuf(36 * O * tl.chunk);
+    scratch<word, slot_wino_v> vbuf(36 * winograd_bf16::pairs(C) * tl.chunk);
+    std::vector<group> info(static_cast<std::size_t>(tl.chunk / L));
+    for (index_t u0 = 0; u0 < tl.total; u0 += tl.chunk) {
+      constexpr index_t NR = winograd_bf16::NR;
+      const index_t n_tiles = (std::min(tl.chunk, tl.total - u0) + NR - 1) / NR * NR, groups = n_tiles / L;
+      make_groups(tl, u0, groups, info.data());
+      transform_input_bf16(info.data(), groups, n_tiles, vbuf.get());
+      winograd_bf16::gemm(upack, vbuf.get(), O, C, n_tiles, mbuf.get());
+      transform_output(tl, info.data(), groups, n_tiles, mbuf.get(), bias, act, y);
+    }
+  } else {
+    throw std::logic_error("winograd_conv: bf16 GEMMs on AVX-512 only");
+  }
+}
+
+// Stored as 4x4 blocks, masked at the right and bottom edges.
+template <class Arch, class T>
+void winograd_conv<Arch, T>::transform_output(const tiling& tl, const group* info, index_t groups, index_t n_tiles,
+                                              const T* mb, const T* bias, kernels::conv_activation act, T* y) const {
+  constexpr index_t cpt = winograd_channels_per_task;
+  parallel_for(0, (O + cpt - 1) / cpt, 1, [&](index_t lo, index_t hi) {
+    for (index_t o = lo * cpt; o < std::min(O, hi * cpt); ++o) {
+      const V b0(bias ? bias[o] : T(0));
+      for (index_t q = 0; q < groups; ++q) {
+        const group& gr = info[q];
+        V h[6][4];  // rows of M transformed along the row
+        for (int a = 0; a < 6; ++a) {
+          V m[6];
+          for (int b = 0; b < 6; ++b) m[b] = V::load_aligned(mb + ((a * 6 + b) * O + o) * n_tiles + q * L);
+          winograd::output_1d(m, h[a]);
         }
+        V out[4][4];
+        for (int j = 0; j < 4; ++j) {
+          const V col[6] = {h[0][j], h[1][j], h[2][j], h[3][j], h[4][j], h[5][j]};
+          V v[4];
+          winograd::output_1d(col, v);
+          for (int i = 0; i < 4; ++i) out[i][j] = v[i] + b0;
+        }
+        if (act.on)
+          for (auto& row : out)
+            for (V& v : row) v = activate(act, v);
+        store_blocks(gr, tl.WO, y + (gr.n0 * O + o) * tl.HO * tl.WO, out);
       }
-    });
+    }
   });
 }
 

@@ -26,6 +26,8 @@ namespace kpt::cpu_detail {
 // layouts differ between arches (panel widths).
 template <class Arch, class T>
 inline constexpr char winograd_weights_tag = 0;
+template <class Arch, class T>
+inline constexpr char winograd_bf16_weights_tag = 0;
 
 class weight_cache {
  public:
@@ -65,20 +67,20 @@ class weight_cache {
   std::uint64_t hits_ = 0, misses_ = 0;
 };
 
-// The transformed weights for `source` (n_source values): from the cache when an equal source was
-// transformed before, else make(T* out) fills n_prepared fresh values, which are then kept.
-// Null when the cache is off (the caller transforms into its own scratch).
-template <class T, class Make>
-std::shared_ptr<const T> cached_weights(const void* kind, index_t O, index_t C, const T* source, index_t n_source,
+// The transformed weights (P values) for `source` (n_source values): from the cache when an equal
+// source was transformed before, else make(P* out) fills n_prepared fresh values, which are then
+// kept. Null when the cache is off (the caller transforms into its own scratch).
+template <class P, class T, class Make>
+std::shared_ptr<const P> cached_weights(const void* kind, index_t O, index_t C, const T* source, index_t n_source,
                                         index_t n_prepared, Make&& make) {
   weight_cache& cache = weight_cache::instance();
   if (!cache.enabled()) return nullptr;
   const weight_cache::key k{kind, O, C, std::size_t(n_source) * sizeof(T)};
-  if (auto hit = cache.find(k, source)) return std::static_pointer_cast<const T>(hit);
-  std::shared_ptr<T[]> out = kernels::host_memory::allocate<T>(std::size_t(n_prepared));
+  if (auto hit = cache.find(k, source)) return std::static_pointer_cast<const P>(hit);
+  std::shared_ptr<P[]> out = kernels::host_memory::allocate<P>(std::size_t(n_prepared));
   make(out.get());
-  std::shared_ptr<const T> prepared(out, out.get());
-  cache.insert(k, source, prepared, std::size_t(n_prepared) * sizeof(T));
+  std::shared_ptr<const P> prepared(out, out.get());
+  cache.insert(k, source, prepared, std::size_t(n_prepared) * sizeof(P));
   return prepared;
 }
 

@@ -7,4 +7,9 @@ namespace kpt {
 // three throws kpt::value_error). Tests use it to run every compiled path on one machine.
 const char* cpu_arch();
 
+// Whether KPT_CONV_BF16=winograd runs Winograd's GEMMs on AVX512-BF16's vdpbf16ps (the CPU has it
+// and cpu_arch() is "avx512"), faster than float; otherwise it emulates their rounding in float,
+// slower (docs/performance.md, "bf16 inference").
+bool cpu_bf16_dot();
+
 }  // namespace kpt
