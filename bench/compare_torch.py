@@ -155,10 +155,13 @@ def main():
         # The instruction set kpt's kernels ran with (kpt-bench's "arch") tells machines apart that share
         # a host name.
         arch = next((k["arch"] for k in ks if k and "arch" in k), None)
+        # KPT_CONV_BF16 (kpt-bench's "conv_bf16", "0" when off) marks a run of the bf16 inference path.
+        bf16 = next((k["conv_bf16"] for k in ks if k and k.get("conv_bf16", "0") != "0"), None)
         # The commit measured, so that a later run on the same day and machine does not overwrite it.
         commit = kpt_commit()
         stem = os.path.join(HERE, "results", f"{datetime.date.today()}-{socket.gethostname()}" +
-                            (f"-{arch}" if arch else "") + (f"-{commit}" if commit else ""))
+                            (f"-{arch}" if arch else "") + (f"-bf16{bf16}" if bf16 else "") +
+                            (f"-{commit}" if commit else ""))
         base, n = stem, 1
         while os.path.exists(stem + ".md") or os.path.exists(stem + ".jsonl"):
             n += 1
@@ -166,9 +169,12 @@ def main():
         cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
         head = (f"# kpt vs PyTorch {torch.__version__}, {datetime.datetime.now():%Y-%m-%d %H:%M}\n\n"
                 f"kpt commit: {commit or '?'}. "
-                f"Machine: {cpu}, {os.cpu_count()} cores, {platform.platform()}; kpt kernels: {arch or '?'}; "
-                f"threads {a.threads}.\n"
-                f"Command: /usr/bin/python3 bench/compare_torch.py --threads {a.threads} --rounds {a.rounds} --save\n\n")
+                f"Machine: {cpu}, {os.cpu_count()} cores, {platform.platform()}; kpt kernels: {arch or '?'}" +
+                (f", KPT_CONV_BF16={bf16} (bf16 on vdpbf16ps: {next(k['bf16_dot'] for k in ks if k)})" if bf16 else "") +
+                f"; threads {a.threads}.\n"
+                f"Command: {f'KPT_CONV_BF16={bf16} ' if bf16 else ''}/usr/bin/python3 bench/compare_torch.py "
+                f"--threads {a.threads} --rounds {a.rounds}" + "".join(f" --case {c}" for c in a.case or []) +
+                " --save\n\n")
         for path, text in ((stem + ".jsonl", "".join(json.dumps(r) + "\n" for r in rows)),
                            (stem + ".md", head + "\n".join(table) + "\n")):
             with open(path + ".tmp", "w") as f:
