@@ -123,8 +123,9 @@ BOOST_AUTO_TEST_CASE(conv2d_cpu_matches_cpu_ref_on_superpoint_shapes) {
       {{6, 65, 13, 18}, {67, 65, 3, 3}, 1, 0, true, false},    // 6 images of 3 x 4 tiles
       {{3, 64, 11, 21}, {72, 64, 3, 3}, 1, 2, false, false},   // 3 images of 4 x 6 tiles
       // Groups of 8 tiles along one tile row (AVX2 loads their window rows whole) beside groups
-      // that wrap into the next row or image (gathered): the left padding, windows past the right
-      // edge (padding 1 and 2) and the bottom.
+      // that wrap into the next row or image (gathered); groups of 16 in 1-3 row segments (AVX-512
+      // loads each segment's rows) or over more rows (gathered): the left padding, windows past
+      // the right edge (padding 1 and 2) and the bottom.
       {{2, 64, 10, 64}, {64, 64, 3, 3}, 1, 1, true, false},    // 16 tiles per row
       {{1, 64, 13, 60}, {66, 64, 3, 3}, 1, 2, false, false},   // 16 tiles per row, padding 2
       {{2, 64, 6, 66}, {64, 64, 3, 3}, 1, 1, true, false},     // 17 tiles per row, 34 per image

@@ -173,6 +173,16 @@ struct winograd_conv {
     // of gathering); run_col masks the values inside the image, 8 per mask (the last: 2).
     bool run = false;
     unsigned run_col[5];
+    // AVX-512: the group as up to 3 segments of lanes whose tiles are consecutive in one tile row
+    // (0 segments: gather). A segment's window row r is 4L + 2 consecutive values from
+    // base + r * W, lane l's window at base + 4l; col masks the values inside the image and the
+    // segment's windows, 16 per mask (the last: 2); rows has bit r when window row r is inside.
+    struct segment {
+      int base;
+      unsigned lanes, rows, col[5];
+    };
+    segment seg[3];
+    int segments = 0;
     // Whether every lane's 4x4 output block exists: no image edge, no ragged end of the batch.
     bool whole_blocks() const {
       unsigned m = (1u << L) - 1;
@@ -188,6 +198,7 @@ struct winograd_conv {
   };
   tiling plan() const;
   void make_groups(const tiling& tl, index_t u0, index_t groups, group* info) const;
+  void make_segments(const tiling& tl, index_t u, group& gr) const;
   // V = B^T d B of one channel's windows for a group: sink(xi, v) for the 36 positions xi.
   template <class Sink>
   void transform_window(const group& gr, const T* plane, Sink&& sink) const;
@@ -203,8 +214,9 @@ struct winograd_conv {
   // to whole groups), then f(info, groups, n_tiles, vb, first) with first true for the first chunk.
   template <class F>
   void for_each_chunk(const tiling& tl, F&& f) const;
-  // AVX2, a group that is a run: window row values d[s] lane l = row[4l + s].
-  static void load_window_row(const T* row, const unsigned (&col)[5], V (&d)[6]);
+  // A group that is a run (AVX2) or a segment of one (AVX-512): window row values
+  // d[s] lane l = row[4l + s], those outside `col` 0.
+  [[gnu::always_inline]] static inline void load_window_row(const T* row, const unsigned (&col)[5], V (&d)[6]);
   // The 4x4 output blocks of a group: b[i][j] lane l <-> plane[out_idx[l] + i*WO + j], for the
   // outputs that exist (0 for the others when loading).
   static void load_blocks(const group& gr, index_t WO, const T* plane, V (&b)[4][4]);
@@ -318,6 +330,7 @@ void winograd_conv<Arch, T>::make_groups(const tiling& tl, index_t u0, index_t g
         if (tw * 4 + r < tl.WO) gr.out_col[r] |= 1u << l;
       }
     }
+    if constexpr (is_avx512<Arch>) make_segments(tl, u0 + q * L, gr);
     if constexpr (is_avx2<Arch>) {
       const index_t u = u0 + q * L;
       gr.run = u + L <= tl.total && u / tl.TW == (u + L - 1) / tl.TW;
@@ -326,6 +339,32 @@ void winograd_conv<Arch, T>::make_groups(const tiling& tl, index_t u0, index_t g
       for (index_t k = 0; k < 4 * L + 2; ++k)
         if (iw0 + k >= 0 && iw0 + k < W) gr.run_col[k / 8] |= 1u << (k % 8);
     }
+  }
+}
+
+// AVX-512: splits the group starting at tile u into runs of tiles along one tile row of one image.
+template <class Arch, class T>
+void winograd_conv<Arch, T>::make_segments(const tiling& tl, index_t u, group& gr) const {
+  gr.segments = 0;
+  index_t l0 = 0;
+  while (l0 < L && u + l0 < tl.total) {
+    if (gr.segments == 3) {  // tile rows shorter than a third of a group: gather instead
+      gr.segments = 0;
+      return;
+    }
+    const index_t row0 = (u + l0) / tl.TW;  // tile row across the batch
+    index_t l1 = l0 + 1;
+    while (l1 < L && u + l1 < tl.total && (u + l1) / tl.TW == row0) ++l1;
+    typename group::segment& sg = gr.seg[gr.segments++];
+    sg = {};
+    sg.base = gr.in_idx[l0] - int(4 * l0);
+    sg.lanes = lane_range<L>(l0, l1);
+    const index_t th = row0 % ((tl.HO + 3) / 4), iw0 = (u + l0) % tl.TW * 4 - PW - 4 * l0;
+    for (index_t r = 0; r < 6; ++r)
+      if (th * 4 - PH + r >= 0 && th * 4 - PH + r < H) sg.rows |= 1u << r;
+    for (index_t k = 4 * l0; k < 4 * l1 + 2; ++k)
+      if (iw0 + k >= 0 && iw0 + k < W) sg.col[k / 16] |= 1u << (k % 16);
+    l0 = l1;
   }
 }
 
@@ -353,23 +392,46 @@ inline void transpose4_quarters(__m512 (&r)[4]) {
 
 }  // namespace winograd
 
-// AVX2: the 6 window values of 8 consecutive tiles along one input row, d[s] lane l = row[4l + s],
-// from 4 row loads instead of 6 gathers: all three passes of a 64-channel layer at 120 x 160 ran
-// 1.2x faster (docs/performance.md). Lanes of `col` (run_col) outside the image read as 0.
+// The 6 window values of L consecutive tiles along one input row, d[s] lane l = row[4l + s], from
+// row loads and permutes instead of 6 gathers, which are slow on AMD: a 64-channel layer at
+// 120 x 160 ran 1.2x faster in all three passes on AVX2 (Zen 3), and 1.23x (forward), 1.36x
+// (input gradient), 1.10x (weight gradient) on AVX-512 (Zen 4; docs/performance.md). Values
+// outside `col` read as 0.
 template <class Arch, class T>
-void winograd_conv<Arch, T>::load_window_row(const T* row, const unsigned (&col)[5], V (&d)[6]) {
+inline void winograd_conv<Arch, T>::load_window_row(const T* row, const unsigned (&col)[5], V (&d)[6]) {
   using LO = lane_ops<Arch, float>;
-  __m256 a[4];  // a[k] holds tiles 2k and 2k + 1, 4 values each
-  for (int k = 0; k < 4; ++k) a[k] = col[k] == LO::all ? _mm256_loadu_ps(row + 8 * k) : LO::load(row + 8 * k, col[k]);
-  __m256 r[4] = {_mm256_permute2f128_ps(a[0], a[2], 0x20), _mm256_permute2f128_ps(a[0], a[2], 0x31),
-                 _mm256_permute2f128_ps(a[1], a[3], 0x20), _mm256_permute2f128_ps(a[1], a[3], 0x31)};
-  winograd::transpose4_halves(r);  // r[s] lane l = row[4l + s], s < 4
-  for (int s = 0; s < 4; ++s) d[s] = r[s];
-  // Values 4 and 5 of tile l are values 0 and 1 of tile l + 1; the last tile's come from row[32], row[33].
-  const __m256i next = _mm256_setr_epi32(1, 2, 3, 4, 5, 6, 7, 0);
-  const float v32 = col[4] & 1u ? row[32] : 0.0f, v33 = col[4] & 2u ? row[33] : 0.0f;
-  d[4] = _mm256_blend_ps(_mm256_permutevar8x32_ps(r[0], next), _mm256_set1_ps(v32), 0x80);
-  d[5] = _mm256_blend_ps(_mm256_permutevar8x32_ps(r[1], next), _mm256_set1_ps(v33), 0x80);
+  if constexpr (is_avx512<Arch>) {
+    __m512 a[4];  // row[16k, 16k + 16)
+    for (int k = 0; k < 4; ++k) a[k] = col[k] == LO::all ? _mm512_loadu_ps(row + 16 * k) : LO::load(row + 16 * k, col[k]);
+    // Lanes 0-7 pick row[4l + s] from a[0]:a[1], lanes 8-15 the same offsets from a[2]:a[3].
+    alignas(64) static constexpr int pick[4][16] = {
+        {0, 4, 8, 12, 16, 20, 24, 28, 0, 4, 8, 12, 16, 20, 24, 28},
+        {1, 5, 9, 13, 17, 21, 25, 29, 1, 5, 9, 13, 17, 21, 25, 29},
+        {2, 6, 10, 14, 18, 22, 26, 30, 2, 6, 10, 14, 18, 22, 26, 30},
+        {3, 7, 11, 15, 19, 23, 27, 31, 3, 7, 11, 15, 19, 23, 27, 31}};
+    for (int s = 0; s < 4; ++s) {
+      const __m512i idx = _mm512_load_si512(pick[s]);
+      d[s] = _mm512_mask_blend_ps(__mmask16(0xff00), _mm512_permutex2var_ps(a[0], idx, a[1]),
+                                  _mm512_permutex2var_ps(a[2], idx, a[3]));
+    }
+    // Values 4 and 5 of tile l are values 0 and 1 of tile l + 1; the last tile's are row[64], row[65].
+    const __m512i t64 = _mm512_castps_si512(LO::load(row + 64, col[4] & 1u));
+    const __m512i t65 = _mm512_castps_si512(LO::load(row + 65, col[4] >> 1 & 1u));
+    d[4] = _mm512_castsi512_ps(_mm512_alignr_epi32(t64, _mm512_castps_si512(d[0]), 1));
+    d[5] = _mm512_castsi512_ps(_mm512_alignr_epi32(t65, _mm512_castps_si512(d[1]), 1));
+  } else {
+    __m256 a[4];  // a[k] holds tiles 2k and 2k + 1, 4 values each
+    for (int k = 0; k < 4; ++k) a[k] = col[k] == LO::all ? _mm256_loadu_ps(row + 8 * k) : LO::load(row + 8 * k, col[k]);
+    __m256 r[4] = {_mm256_permute2f128_ps(a[0], a[2], 0x20), _mm256_permute2f128_ps(a[0], a[2], 0x31),
+                   _mm256_permute2f128_ps(a[1], a[3], 0x20), _mm256_permute2f128_ps(a[1], a[3], 0x31)};
+    winograd::transpose4_halves(r);  // r[s] lane l = row[4l + s], s < 4
+    for (int s = 0; s < 4; ++s) d[s] = r[s];
+    // Values 4 and 5 of tile l are values 0 and 1 of tile l + 1; the last tile's come from row[32], row[33].
+    const __m256i next = _mm256_setr_epi32(1, 2, 3, 4, 5, 6, 7, 0);
+    const float v32 = col[4] & 1u ? row[32] : 0.0f, v33 = col[4] & 2u ? row[33] : 0.0f;
+    d[4] = _mm256_blend_ps(_mm256_permutevar8x32_ps(r[0], next), _mm256_set1_ps(v32), 0x80);
+    d[5] = _mm256_blend_ps(_mm256_permutevar8x32_ps(r[1], next), _mm256_set1_ps(v33), 0x80);
+  }
 }
 
 // Blocks whose 16 outputs all exist move as 4-wide rows (one per tile and block row) with
@@ -452,6 +514,28 @@ void winograd_conv<Arch, T>::transform_window(const group& gr, const T* plane, S
   V h[6][6];  // window rows transformed along the row
   for (int r = 0; r < 6; ++r) {
     V d[6];
+    if constexpr (is_avx512<Arch>) {
+      if (gr.segments) {
+        if (gr.segments == 1 && gr.seg[0].lanes == LO::all) {
+          const auto& sg = gr.seg[0];
+          if (sg.rows >> r & 1u) load_window_row(plane + sg.base + r * W, sg.col, d);
+          else
+            for (V& v : d) v = V(T(0));
+        } else {
+          // Each segment's lanes from its own row loads.
+          for (V& v : d) v = V(T(0));
+          for (int k = 0; k < gr.segments; ++k) {
+            const auto& sg = gr.seg[k];
+            if (!(sg.rows >> r & 1u)) continue;
+            V e[6];
+            load_window_row(plane + sg.base + r * W, sg.col, e);
+            for (int t = 0; t < 6; ++t) d[t] = _mm512_mask_mov_ps(d[t], __mmask16(sg.lanes), e[t]);
+          }
+        }
+        winograd::input_1d(d, h[r]);
+        continue;
+      }
+    }
     if constexpr (is_avx2<Arch>) {
       if (gr.run) {
         // One image row for every lane: either inside the image or all padding.
