@@ -2,10 +2,11 @@
 """What bf16 inference costs in accuracy: a model run in float and with KPT_CONV_BF16=1.
 
 KPT_CONV_BF16=1 makes the cpu backend round every convolution's input and weights to bfloat16
-(float accumulation and output), the numerics of a bf16 inference path on AVX512-BF16
-(backends/cpu/src/conv_bf16.hpp); it is an emulation, no faster than float. --mode winograd runs
-KPT_CONV_BF16=winograd instead: the Winograd layers round their transformed tiles and weights. This script runs the
-same model both ways on the HPatches images and prints:
+(float accumulation and output; backends/cpu/src/conv_bf16.hpp), an emulation no faster than
+float. --mode winograd runs KPT_CONV_BF16=winograd instead, kpt's bf16 inference path: the
+Winograd layers' products in bf16 (on vdpbf16ps with AVX512-BF16, emulated with the same numerics
+elsewhere), the other layers' input and weights rounded. This script runs the same model both
+ways on the HPatches images and prints:
   1. per head of `kpt forward`: the difference's rms over the float output's rms, and its largest
      element over that rms (median and worst image);
   2. per image, the share of `kpt detect`'s top-K keypoints found at the same pixel (within
@@ -123,7 +124,7 @@ def main():
     ap.add_argument("--radius", type=float, default=0.5, help="px within which a keypoint counts as the same")
     ap.add_argument("--mode", choices=["1", "winograd"], default="1",
                     help="KPT_CONV_BF16 of the bf16 runs: 1 rounds every convolution's input and weights, "
-                         "winograd rounds the Winograd layers' transformed tiles and weights instead")
+                         "winograd runs the Winograd layers' products in bf16 (kpt's bf16 inference path)")
     a = ap.parse_args()
     global BF16_MODE
     BF16_MODE = a.mode

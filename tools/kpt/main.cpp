@@ -23,10 +23,11 @@ void print_help(std::ostream& out) {
          "                       reuse by size (slower training steps: docs/performance.md)\n"
          "  KPT_EXACT_CONV=1     3x3 convolutions as direct sums instead of Winograd F(4x4, 3x3): about\n"
          "                       2x slower, rounding ~4e-7 instead of ~3e-6 of the output rms\n"
-         "  KPT_CONV_BF16=1      forward convolutions round their input and weights to bfloat16, to\n"
-         "                       measure what a bf16 inference path costs in accuracy (an emulation:\n"
-         "                       slower, not faster; bench/bf16_accuracy.py); =winograd rounds the\n"
-         "                       Winograd layers' transformed tiles and weights instead\n";
+         "  KPT_CONV_BF16=winograd  bf16 inference: the 3x3 layers with 64+ channels run Winograd's\n"
+         "                       products in bfloat16, on vdpbf16ps with AVX512-BF16 (about 1.2x faster\n"
+         "                       networks, ~1.6 % rms change of the outputs; bench/bf16_accuracy.py),\n"
+         "                       emulated (slower) elsewhere; =winograd-emulated always emulates;\n"
+         "                       =1 rounds every convolution's input and weights instead (emulated)\n";
 }
 
 }  // namespace
