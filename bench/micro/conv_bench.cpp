@@ -76,12 +76,13 @@ struct conv_shape {
   index_t c, o, h, w;
   const char* label;
 };
-// KeyPointNet's 3x3 convolutions, batch 1.
+// KeyPointNet's 3x3 convolutions, then SuperPoint's first (one grey channel), batch 1.
 constexpr conv_shape shapes[] = {{3, 32, 240, 320, "3->32 240x320"},
                                  {32, 32, 240, 320, "32->32 240x320"},
                                  {64, 64, 120, 160, "64->64 120x160"},
                                  {128, 128, 60, 80, "128->128 60x80"},
-                                 {256, 256, 30, 40, "256->256 30x40"}};
+                                 {256, 256, 30, 40, "256->256 30x40"},
+                                 {1, 64, 240, 320, "1->64 240x320"}};
 
 using kpt_bench::random;
 using kpt_bench::time_loop;
@@ -181,13 +182,13 @@ void BM_matmul(benchmark::State& state) {
 // Every layer shape on 1 and 2 threads for the fast backend; the cpu_ref oracle once, on 1.
 void fast_conv_args(benchmark::internal::Benchmark* b) {
   b->ArgNames({"shape", "threads"})
-      ->ArgsProduct({{0, 1, 2, 3, 4}, {1, 2}})
+      ->ArgsProduct({{0, 1, 2, 3, 4, 5}, {1, 2}})
       ->UseManualTime()
       ->Unit(benchmark::kMillisecond);
 }
 void oracle_conv_args(benchmark::internal::Benchmark* b) {
   b->ArgNames({"shape", "threads"})
-      ->ArgsProduct({{0, 1, 2, 3, 4}, {1}})
+      ->ArgsProduct({{0, 1, 2, 3, 4, 5}, {1}})
       ->UseManualTime()
       ->Iterations(1)
       ->Unit(benchmark::kMillisecond);

@@ -6,6 +6,7 @@
 
 #include "kpt/autograd/grad_mode.hpp"
 #include "kpt/backends/cpu/arch.hpp"
+#include "kpt/backends/cpu/bf16.hpp"
 #include "kpt/io/half.hpp"
 #include "kpt/ops/conv.hpp"
 
@@ -331,4 +332,26 @@ BOOST_AUTO_TEST_CASE(conv2d_bf16_winograd_kernels_match_their_emulation) {
       BOOST_TEST(kept.to_vector() == dot.to_vector());
     }
   }
+}
+
+// kpt::set_cpu_conv_bf16 overrides KPT_CONV_BF16 for the process until reset_cpu_conv_bf16.
+BOOST_AUTO_TEST_CASE(set_cpu_conv_bf16_overrides_the_environment) {
+  const auto x = random_tensor<float>({1, 64, 32, 40}, 7001).to<cpu>(), w = random_tensor<float>({64, 64, 3, 3}, 7002).to<cpu>();
+  const conv2d_options opt{1, 1};
+  tensor<float, cpu> from_env;
+  {
+    bf16_env bf16("winograd");
+    from_env = conv2d(x, w, tensor<float, cpu>{}, opt);
+    set_cpu_conv_bf16(cpu_conv_bf16::off);
+    BOOST_TEST((cpu_conv_bf16_mode() == cpu_conv_bf16::off));
+    const auto plain = conv2d(x, w, tensor<float, cpu>{}, opt);
+    reset_cpu_conv_bf16();
+    BOOST_TEST((cpu_conv_bf16_mode() == cpu_conv_bf16::winograd));
+    BOOST_TEST(rms_rel_err(plain, from_env) >= 1e-3);  // the override really turned bf16 off
+  }
+  BOOST_TEST((cpu_conv_bf16_mode() == cpu_conv_bf16::off));
+  set_cpu_conv_bf16(cpu_conv_bf16::winograd);
+  const auto set = conv2d(x, w, tensor<float, cpu>{}, opt);
+  reset_cpu_conv_bf16();
+  BOOST_TEST(set.to_vector() == from_env.to_vector());
 }

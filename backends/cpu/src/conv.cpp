@@ -17,7 +17,7 @@ void forward(const conv_geom& g, const T* x, const T* w, const T* bias, conv_act
 void conv2d_forward(cpu, const conv_geom& g, const float* x, const float* w, const float* bias, conv_activation act,
                     weight_reuse reuse, float* y) {
   // KPT_CONV_BF16=winograd rounds inside the kernels (conv2d_forward_simd).
-  if (cpu_detail::conv_bf16_mode() == cpu_detail::bf16_mode::operands) {
+  if (cpu_detail::conv_bf16_mode() == cpu_conv_bf16::operands) {
     const auto xb = cpu_detail::bf16_copy<void>(x, g.x_numel()), wb = cpu_detail::bf16_copy<void>(w, g.w_numel());
     forward(g, xb.data(), wb.data(), bias, act, reuse, y);
     return;
@@ -44,3 +44,15 @@ KPT_CONV(double)
 #undef KPT_CONV
 
 }  // namespace kpt::kernels
+
+namespace kpt {
+
+namespace cpu_detail {
+std::atomic<int> conv_bf16_override{-1};
+}  // namespace cpu_detail
+
+cpu_conv_bf16 cpu_conv_bf16_mode() { return cpu_detail::conv_bf16_mode(); }
+void set_cpu_conv_bf16(cpu_conv_bf16 mode) { cpu_detail::conv_bf16_override.store(int(mode)); }
+void reset_cpu_conv_bf16() { cpu_detail::conv_bf16_override.store(-1); }
+
+}  // namespace kpt

@@ -1,39 +1,35 @@
 #pragma once
-// KPT_CONV_BF16 selects a bf16 inference path for float convolutions, forward only, read per call
-// like KPT_EXACT_CONV (docs/performance.md, "bf16 inference"):
-//  - 1: every convolution rounds its input and weights to bfloat16 before the float kernels run
-//    (what a bf16 GEMM over the image computes). An emulation, slower than float: it measures
-//    accuracy;
-//  - winograd: the layers that run as Winograd round their transformed input tiles and weights
-//    (a bf16 GEMM inside Winograd, where rounding happens after the transforms) and run their
-//    GEMMs on vdpbf16ps when the CPU has AVX512-BF16 (conv_winograd_bf16.hpp), faster than float;
-//    elsewhere they emulate it. The other layers round their input and weights as with 1;
-//  - winograd-emulated: the same numerics, always emulated (the parity test's reference).
+// The bf16 modes of float forward convolutions (kpt/backends/cpu/bf16.hpp): the mode, and the
+// rounding that the emulated ones apply.
+#include <atomic>
 #include <bit>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
 
+#include "kpt/backends/cpu/bf16.hpp"
 #include "kpt/core/error.hpp"
 #include "kpt/core/shape.hpp"
 #include "parallel.hpp"
 
 namespace kpt::cpu_detail {
 
-enum class bf16_mode { off, operands, winograd, winograd_emulated };
+// set_cpu_conv_bf16's mode as an int, -1 when unset (conv.cpp).
+extern std::atomic<int> conv_bf16_override;
 
-inline bf16_mode conv_bf16_mode() {
+inline cpu_conv_bf16 conv_bf16_mode() {
+  const int set = conv_bf16_override.load(std::memory_order_relaxed);
+  if (set >= 0) return cpu_conv_bf16(set);
   const char* v = std::getenv("KPT_CONV_BF16");
-  if (v == nullptr || *v == '\0' || std::strcmp(v, "0") == 0) return bf16_mode::off;
-  if (std::strcmp(v, "1") == 0) return bf16_mode::operands;
-  if (std::strcmp(v, "winograd") == 0) return bf16_mode::winograd;
-  if (std::strcmp(v, "winograd-emulated") == 0) return bf16_mode::winograd_emulated;
+  if (v == nullptr || *v == '\0' || std::strcmp(v, "0") == 0) return cpu_conv_bf16::off;
+  if (std::strcmp(v, "1") == 0) return cpu_conv_bf16::operands;
+  if (std::strcmp(v, "winograd") == 0) return cpu_conv_bf16::winograd;
+  if (std::strcmp(v, "winograd-emulated") == 0) return cpu_conv_bf16::winograd_emulated;
   require<value_error>(false, "KPT_CONV_BF16=", v,
-                       ": expected 1 (convolution inputs and weights rounded to bf16), winograd (Winograd's "
-                       "transformed tiles and weights in bf16), winograd-emulated (the same, never on "
-                       "AVX512-BF16) or 0 (off)");
-  return bf16_mode::off;
+                       ": expected winograd (bf16 Winograd products), winograd-emulated (the same, never on "
+                       "AVX512-BF16), 1 (convolution inputs and weights rounded to bf16) or 0 (off)");
+  return cpu_conv_bf16::off;
 }
 
 // The bfloat16 nearest to f (ties to even), widened back to float; NaN stays NaN. The same

@@ -304,10 +304,10 @@ void conv2d_forward_simd(Arch, const kernels::conv_geom& g, const T* x, const T*
   [[maybe_unused]] std::vector<float> x_bf16, w_bf16;
   auto precision = winograd_precision::f32;
   if constexpr (std::is_same_v<T, float>) {
-    const bf16_mode mode = conv_bf16_mode();
-    bf16 = mode == bf16_mode::winograd || mode == bf16_mode::winograd_emulated;
+    const cpu_conv_bf16 mode = conv_bf16_mode();
+    bf16 = mode == cpu_conv_bf16::winograd || mode == cpu_conv_bf16::winograd_emulated;
     if (bf16)
-      precision = has_winograd_bf16<Arch, T> && mode == bf16_mode::winograd && bf16_dot_selected()
+      precision = has_winograd_bf16<Arch, T> && mode == cpu_conv_bf16::winograd && bf16_dot_selected()
                       ? winograd_precision::bf16_dot
                       : winograd_precision::bf16_emulated;
   }

@@ -1,6 +1,7 @@
 #pragma once
 // Everything needed to compute with kpt::tensor<T, kpt::cpu>: kernel declarations (compiled in
-// kpt::cpu), the thread limit and the weight cache's capacity. Link kpt::cpu.
+// kpt::cpu), the thread limit, the weight cache's capacity, the instruction set and bf16
+// inference. Link kpt::cpu.
 #include "kpt/backends/cpu/elementwise.hpp"
 #include "kpt/backends/cpu/pointwise.hpp"
 #include "kpt/backends/cpu/reduce.hpp"
@@ -19,3 +20,5 @@
 #include "kpt/backends/cpu/grid_sample.hpp"
 #include "kpt/backends/cpu/threads.hpp"
 #include "kpt/backends/cpu/weight_cache.hpp"
+#include "kpt/backends/cpu/arch.hpp"
+#include "kpt/backends/cpu/bf16.hpp"
