@@ -17,9 +17,11 @@
 // for the direct sum; tests/parity/conv_parity_test.cpp holds both bounds. KPT_EXACT_CONV=1 turns
 // it off.
 //
-// The transforms run one vector of tiles at a time (16 with AVX-512, 8 with AVX2), gathering the
-// windows from the image; the 4x4 output blocks move as 4-wide rows after an in-register
-// transpose, with masked scatters and gathers (lanes.hpp) only for blocks cut by an edge.
+// The transforms run one vector of tiles at a time (16 with AVX-512, 8 with AVX2). Input windows
+// of tiles that lie along one tile row are read as image rows and permuted into place, the others
+// gathered; the 4x4 output blocks move as 4-wide rows after an in-register transpose, with masked
+// scatters and gathers (lanes.hpp) only for blocks cut by an edge. Gathers and scatters are slow on
+// AMD (docs/performance.md, "Winograd on Zen 4").
 #include "conv_bf16.hpp"
 #include "conv_winograd_bf16.hpp"
 #include "gemm_simd.hpp"
@@ -205,7 +207,7 @@ struct winograd_conv {
   void transform_input(const group* info, index_t groups, index_t n_tiles, T* vb) const;
   // bf16_dot: V as words [36][n_tiles / NR][C / 2][NR] (conv_winograd_bf16.hpp); per group and
   // channel pair k, the 36 words vectors at dst + xi * xi_stride.
-  void transform_input_bf16(const group* info, index_t groups, index_t n_tiles, word* vw) const;
+  void transform_input_bf16(const group* info, index_t n_tiles, word* vw) const;
   KPT_TARGET_AVX512_BF16 void transform_pair_bf16(const group& gr, index_t k, word* dst, index_t xi_stride) const;
   // Y = act(A^T M A (+ bias)) for a chunk's groups, M [36][O][n_tiles].
   void transform_output(const tiling& tl, const group* info, index_t groups, index_t n_tiles, const T* mb,
@@ -576,8 +578,7 @@ void winograd_conv<Arch, T>::transform_input(const group* info, index_t groups, 
 // bf16_dot: one task per GEMM panel of NR tiles, which writes its [C / 2][NR] block of each of the
 // 36 positions front to back.
 template <class Arch, class T>
-void winograd_conv<Arch, T>::transform_input_bf16(const group* info, index_t groups, index_t n_tiles,
-                                                  word* vw) const {
+void winograd_conv<Arch, T>::transform_input_bf16(const group* info, index_t n_tiles, word* vw) const {
   if constexpr (has_winograd_bf16<Arch, T>) {
     constexpr index_t NR = winograd_bf16::NR, per_panel = NR / L;
     static_assert(NR % L == 0);
@@ -588,7 +589,6 @@ void winograd_conv<Arch, T>::transform_input_bf16(const group* info, index_t gro
           for (index_t s = 0; s < per_panel; ++s)
             transform_pair_bf16(info[p * per_panel + s], k, vw + (p * cp + k) * NR + s * L, panels * cp * NR);
     });
-    (void)groups;
   } else {
     throw std::logic_error("winograd_conv: bf16 GEMMs on AVX-512 only");
   }
@@ -705,7 +705,7 @@ void winograd_conv<Arch, T>::forward_packed_bf16(const word* upack, const T* bia
       constexpr index_t NR = winograd_bf16::NR;
       const index_t n_tiles = (std::min(tl.chunk, tl.total - u0) + NR - 1) / NR * NR, groups = n_tiles / L;
       make_groups(tl, u0, groups, info.data());
-      transform_input_bf16(info.data(), groups, n_tiles, vbuf.get());
+      transform_input_bf16(info.data(), n_tiles, vbuf.get());
       winograd_bf16::gemm(upack, vbuf.get(), O, C, n_tiles, mbuf.get());
       transform_output(tl, info.data(), groups, n_tiles, mbuf.get(), bias, act, y);
     }
