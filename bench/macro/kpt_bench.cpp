@@ -74,10 +74,14 @@ double peak_rss_mb() {
   return double(u.ru_maxrss) / 1024.0;  // no /proc: the upper bound, in kilobytes on Linux
 }
 
-// KPT_CONV_BF16 as the convolutions read it (docs/config.md), "0" when unset.
+// The convolutions' bf16 mode, spelt as KPT_CONV_BF16 sets it (docs/config.md).
 const char* conv_bf16() {
-  const char* v = std::getenv("KPT_CONV_BF16");
-  return v && *v ? v : "0";
+  switch (kpt::cpu_conv_bf16_mode()) {
+    case kpt::cpu_conv_bf16::winograd: return "winograd";
+    case kpt::cpu_conv_bf16::winograd_emulated: return "winograd-emulated";
+    case kpt::cpu_conv_bf16::operands: return "1";
+    default: return "0";
+  }
 }
 
 int run_case(const kpt::bench::workload& w, int threads, int repeat) {

@@ -300,13 +300,11 @@ void conv2d_forward_simd(Arch, const kernels::conv_geom& g, const T* x, const T*
                          kernels::conv_activation act, kernels::weight_reuse reuse, T* y) {
   // KPT_CONV_BF16=winograd (conv_bf16.hpp): Winograd layers in bf16 on AVX512-BF16 or emulated,
   // the others with their input and weights rounded as with KPT_CONV_BF16=1.
-  [[maybe_unused]] bool bf16 = false;
   [[maybe_unused]] std::vector<float> x_bf16, w_bf16;
   auto precision = winograd_precision::f32;
   if constexpr (std::is_same_v<T, float>) {
     const cpu_conv_bf16 mode = conv_bf16_mode();
-    bf16 = mode == cpu_conv_bf16::winograd || mode == cpu_conv_bf16::winograd_emulated;
-    if (bf16)
+    if (mode == cpu_conv_bf16::winograd || mode == cpu_conv_bf16::winograd_emulated)
       precision = has_winograd_bf16<Arch, T> && mode == cpu_conv_bf16::winograd && bf16_dot_selected()
                       ? winograd_precision::bf16_dot
                       : winograd_precision::bf16_emulated;
@@ -340,7 +338,8 @@ void conv2d_forward_simd(Arch, const kernels::conv_geom& g, const T* x, const T*
     return;
   }
   if constexpr (std::is_same_v<T, float>) {
-    if (bf16) {  // not a Winograd layer: its input and weights are rounded, as with KPT_CONV_BF16=1
+    // bf16, not a Winograd layer: its input and weights are rounded, as with KPT_CONV_BF16=1.
+    if (precision != winograd_precision::f32) {
       x_bf16 = bf16_copy<Arch>(x, g.x_numel()), w_bf16 = bf16_copy<Arch>(w, g.w_numel());
       x = x_bf16.data(), w = w_bf16.data();
     }
